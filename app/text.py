@@ -100,6 +100,9 @@ _STOPWORDS = set(
     一个 一种 一场 什么 哪 哪个 哪些 哪里 哪儿 哪家 哪年 哪一年 谁 多少 几 怎么 怎样 如何 为什么 是否 吗 呢 吧 啊 呀
     有 没有 会 能 可以 要 让 给 着 过 中 上 下 里 时 后 前 所 等 个 它 他 她 它们 他们 我们 你 我
     请问 请 告诉 文章 文中 本文 提到 提及 说 讲 关于 还是 分别 哪位 哪国 哪些人 叫 叫做 称为 名为
+    作者 文中说 所说 具体 大约 大概 一共 总共 主要 哪款 哪所 哪部 哪种 哪类 哪座 哪家 哪句 哪天 哪次
+    那款 那次 那套 这件 这次 时候 名字 名称 全称 中文 中文名 中文名称 英文 英文名 简称 比作 比喻 打比方
+    结尾 开头 一句 句话 引用 列举 哪两 哪三 哪几 几家 几倍 多长 多长时间 多久 怎么样 如何 为何
     a an the of to in on at for by with from as is are was were be been being do does did
     what which who whom whose when where why how many much that this these those it its
     and or not no than then there their they them he she his her we you i me my our your

@@ -1,0 +1,77 @@
+"""Resolve short or elliptical follow-up questions against the previous turn.
+
+``那H20呢？`` after ``A800是哪一年推出的？`` becomes ``H20是哪一年推出的？``;
+``它是哪年推出的？`` after a question about CUDA becomes ``CUDA是哪年推出的？``.
+When no rule applies, a short follow-up is searched together with the previous question.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+from .text import detect_language
+
+_WHAT_ABOUT_ZH = re.compile(r"^\s*(?:那么?|还有|另外|再问一下)?\s*(.+?)\s*(?:呢|怎么样|如何)\s*[？?]?\s*$")
+_WHAT_ABOUT_EN = re.compile(r"^\s*(?:and|what about|how about)\s+(.+?)\s*\??\s*$", re.I)
+_PRONOUN_ZH = re.compile(r"^(它们|他们|她们|它|他|她|其|该公司|该芯片|这家公司|这款芯片|这个|那个|这|那)")
+_PRONOUN_EN = re.compile(r"\b(it|its|they|their|them|he|his|she|her|this|that)\b", re.I)
+_LATIN_ENTITY = re.compile(r"[A-Za-z][A-Za-z0-9.\-]*\d[A-Za-z0-9.\-]*|[A-Z][A-Za-z0-9.\-]{1,}")
+
+
+def previous_questions(history: Sequence[Any] | None) -> list[str]:
+    """User turns from a history in any common shape.
+
+    Accepts a list of strings (previous questions), of ``(question, answer)`` pairs, or of
+    ``{"role": ..., "content": ...}`` messages (Gradio's chat format).
+    """
+    out: list[str] = []
+    for turn in history or []:
+        if isinstance(turn, str):
+            out.append(turn)
+        elif isinstance(turn, dict):
+            if turn.get("role") == "user" and isinstance(turn.get("content"), str):
+                out.append(turn["content"])
+        elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
+            out.append(turn[0])
+    return [q for q in out if q.strip()]
+
+
+def _entities(text: str) -> list[str]:
+    """Likely topic entities: Latin names/models first, then nouns from jieba."""
+    found = _LATIN_ENTITY.findall(text)
+    if found:
+        return found
+    import jieba.posseg as pseg
+
+    return [w for w, flag in pseg.cut(text) if flag in {"nr", "nt", "nz", "ns", "n", "eng"} and len(w) >= 2]
+
+
+def resolve_followup(question: str, history: Sequence[Any] | None) -> str:
+    """Rewrite a follow-up into a standalone question (or return it unchanged)."""
+    prev = previous_questions(history)
+    if not prev:
+        return question
+    last = prev[-1]
+    q = question.strip()
+    lang = detect_language(q)
+    m = (_WHAT_ABOUT_ZH if lang == "zh" else _WHAT_ABOUT_EN).match(q)
+    if m and len(m.group(1)) <= 20:
+        new_entity = m.group(1).strip()
+        old = _entities(last)
+        if old:
+            # Swap the previous question's topic for the new one: 那H20呢 after A800是...
+            same_kind = [e for e in old if bool(_LATIN_ENTITY.fullmatch(e)) == bool(_LATIN_ENTITY.fullmatch(new_entity))]
+            target = (same_kind or old)[0]
+            return last.replace(target, new_entity, 1)
+        return f"{new_entity} {last}"
+    pron = _PRONOUN_ZH.match(q) if lang == "zh" else _PRONOUN_EN.search(q)
+    if pron:
+        ents = _entities(last)
+        if ents:
+            if lang == "zh":
+                return ents[0] + q[pron.end():]
+            return q[:pron.start()] + ents[0] + q[pron.end():]
+    if len(q) <= (8 if lang == "zh" else 25):
+        return f"{last} {q}"
+    return question

@@ -1,0 +1,120 @@
+"""Hybrid retrieval: dense search in Chroma + jieba BM25, merged by rank fusion.
+
+The lexical index is not stored: it is rebuilt from the chunks in the store when the
+assistant starts (jieba + bm25s over the article's 30 chunks takes well under a second), so
+it can never drift from the vectors, and server mode needs no shared files.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Sequence
+
+import numpy as np
+
+from .config import FusionMode, RetrievalConfig
+from .passages import Chunk, Passage
+from .text import tokenize
+
+
+class LexicalIndex:
+    """BM25 over jieba search-mode tokens of every chunk, plus IDF for overlap scoring."""
+
+    def __init__(self, chunks: Sequence[Chunk]):
+        import bm25s
+
+        self.chunks = list(chunks)
+        self.tokens = [tokenize(c.text) for c in self.chunks]
+        self._bm25 = None
+        if any(self.tokens):
+            self._bm25 = bm25s.BM25()
+            # bm25s rejects empty documents; a placeholder token keeps positions aligned.
+            self._bm25.index([t or ["\x00"] for t in self.tokens], show_progress=False)
+        df = Counter(tok for toks in self.tokens for tok in set(toks))
+        n = max(1, len(self.chunks))
+        self._idf = {tok: math.log(1 + (n - d + 0.5) / (d + 0.5)) for tok, d in df.items()}
+        #: IDF given to a term the corpus never uses: as rare as it gets.
+        self.max_idf = math.log(1 + (n + 0.5) / 0.5)
+
+    def idf(self, token: str) -> float:
+        """BM25-style IDF of a token; unseen tokens get the maximum."""
+        return self._idf.get(token, self.max_idf)
+
+    def known(self, token: str) -> bool:
+        """Whether any chunk contains the token."""
+        return token in self._idf
+
+    def search(self, query_tokens: Sequence[str], k: int, sources: Sequence[str] | None = None
+               ) -> list[tuple[Chunk, float]]:
+        """Top-k chunks by BM25; zero-score chunks are dropped (they share no term)."""
+        if self._bm25 is None or not query_tokens or k <= 0:
+            return []
+        scores = np.asarray(self._bm25.get_scores(list(query_tokens)), dtype=np.float64)
+        if sources:
+            allowed = set(sources)
+            mask = np.array([c.source in allowed for c in self.chunks])
+            scores = np.where(mask, scores, 0.0)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(self.chunks[i], float(scores[i])) for i in order if scores[i] > 0]
+
+
+def _passage(chunk: Chunk) -> Passage:
+    return Passage(chunk.id, chunk.text, chunk.source, chunk.char_start, chunk.char_end,
+                   chunk.line_start, chunk.line_end)
+
+
+def fuse(dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]], config: RetrievalConfig
+         ) -> list[Passage]:
+    """Merge two ranked lists into passages ordered by the configured fusion score."""
+    passages: dict[str, Passage] = {}
+    for chunk, score in dense:
+        passages.setdefault(chunk.id, _passage(chunk)).dense_score = score
+    for chunk, score in lexical:
+        passages.setdefault(chunk.id, _passage(chunk)).lexical_score = score
+    if config.fusion is FusionMode.RRF:
+        # Reciprocal rank fusion, k=60 from Cormack, Clarke & Buettcher (SIGIR 2009).
+        for rank, (chunk, _) in enumerate(dense, 1):
+            passages[chunk.id].score += 1.0 / (config.rrf_k + rank)
+        for rank, (chunk, _) in enumerate(lexical, 1):
+            passages[chunk.id].score += 1.0 / (config.rrf_k + rank)
+    else:
+        def minmax(pairs):
+            if not pairs:
+                return {}
+            vals = [s for _, s in pairs]
+            lo, hi = min(vals), max(vals)
+            return {c.id: (s - lo) / (hi - lo) if hi > lo else 1.0 for c, s in pairs}
+
+        d, lx = minmax(dense), minmax(lexical)
+        w = config.dense_weight
+        for pid, p in passages.items():
+            p.score = w * d.get(pid, 0.0) + (1 - w) * lx.get(pid, 0.0)
+    ranked = sorted(passages.values(), key=lambda p: (-p.score, -(p.dense_score or 0.0)))
+    for i, p in enumerate(ranked, 1):
+        p.rank = i
+    return ranked
+
+
+class Retriever:
+    """Dense + lexical retrieval over one store."""
+
+    def __init__(self, config: RetrievalConfig, store, embedder, lexical: LexicalIndex):
+        self.config = config
+        self.store = store
+        self.embedder = embedder
+        self.lexical = lexical
+
+    def retrieve(self, question: str, query_vector: np.ndarray | None = None, top_k: int | None = None,
+                 sources: Sequence[str] | None = None, mode: str = "hybrid") -> list[Passage]:
+        """Best passages for a question; ``mode`` is hybrid, dense or lexical (for baselines)."""
+        c = self.config
+        dense: list[tuple[Chunk, float]] = []
+        lexical: list[tuple[Chunk, float]] = []
+        if mode in ("hybrid", "dense"):
+            if query_vector is None:
+                query_vector = self.embedder.embed_query(question)
+            dense = self.store.query(query_vector, c.dense_top_k, sources=sources)
+        if mode in ("hybrid", "lexical"):
+            lexical = self.lexical.search(tokenize(question), c.lexical_top_k, sources=sources)
+        return fuse(dense, lexical, c)[: top_k or c.top_k]

@@ -1,0 +1,76 @@
+"""Shared fixtures: a real ingested index of the article in a temp dir, built once per session."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+import yaml
+
+import app  # noqa: F401  (offline environment first)
+from app.config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLE = ROOT / "corpus" / "ai_compute_war.txt"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def write_config(folder: Path, **sections) -> Path:
+    """Write a config.yaml into ``folder`` whose corpus/data live there; sections override."""
+    raw = {
+        "data_dir": "data",
+        "corpus": {"dir": "corpus"},
+        "store": {"path": "data/chroma"},
+    }
+    for key, value in sections.items():
+        if isinstance(value, dict):
+            raw.setdefault(key, {}).update(value)
+        else:
+            raw[key] = value
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def article_config_path(tmp_path_factory) -> Path:
+    """Config for a temp project holding only the article, already ingested."""
+    from ingest import ingest
+
+    folder = tmp_path_factory.mktemp("article_project")
+    (folder / "corpus").mkdir()
+    shutil.copy(ARTICLE, folder / "corpus" / ARTICLE.name)
+    path = write_config(folder)
+    ingest(load_config(path), progress=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def assistant(article_config_path):
+    """A ready Assistant over the article (shared: treat as read-only)."""
+    from app import Assistant
+
+    return Assistant.from_config(article_config_path)
+
+
+@pytest.fixture()
+def project(tmp_path) -> Path:
+    """An empty temp project folder with a corpus dir; write files into ``project / 'corpus'``."""
+    (tmp_path / "corpus").mkdir()
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where tests save screenshots and reports for humans to look at."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
