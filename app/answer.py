@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from .config import AnswerConfig
-from .cues import Cue, question_cues, sentence_has
+from .cues import Cue, question_cues, question_focus, sentence_has, strip_question_values
 from .passages import Answer, Citation, Passage
 from .retrieval import LexicalIndex
 from .store import SentenceRecord
@@ -33,21 +33,36 @@ NOT_FOUND = {
 
 @dataclass
 class Weights:
-    """Scoring weights, fitted on eval/datasets/article_gold.jsonl (see scripts/tune_answer.py)."""
+    """Scoring weights, fitted by grid search on eval/datasets/article_gold.jsonl.
 
-    lexical: float = 0.35
-    cue_missing: float = 0.12
+    ``score = (cos - cos_offset) + lexical * coverage - cue_missing * missing_cues
+    - focus_missing * focus_words_absent - focus_unknown * focus_nouns_the_corpus_lacks
+    - unknown_penalty * unknown_term_share + passage_cos * (passage_cos - cos_offset)
+    - rank_decay * (rank - 1) - link costs``; the reported confidence is ``score + 0.5``.
+    """
+
+    lexical: float = 0.25
+    #: Lexical weight for English questions: only Latin terms can match the Chinese text.
+    lexical_en: float = 0.05
+    cue_missing: float = 0.2
+    focus_missing: float = 0.05
+    #: Per focus noun the corpus never uses at all (纳米, 售价, 政党): the text cannot state it.
+    focus_unknown: float = 0.15
+    #: Scales the share of question-term weight the corpus never uses (e.g. 红烧肉).
+    unknown_penalty: float = 0.05
+    #: Weight of the whole passage's similarity (context helps cross-lingual matching).
+    passage_cos: float = 0.5
     rank_decay: float = 0.01
     #: Cosine similarities of e5 cluster around 0.8; this centres them.
     cos_offset: float = 0.8
-    #: Lexical weight for English questions: only Latin terms can match the Chinese text.
-    lexical_en: float = 0.15
-    #: A second/third sentence must score within this of the best one.
+    #: A second/third candidate must score within this of the best one.
     margin: float = 0.08
-    #: English scores lack most of the lexical signal; shift the threshold accordingly.
-    en_threshold_shift: float = -0.06
     #: Cost of adding a neighbouring sentence for context (prefer one sentence when equal).
     pair_cost: float = 0.02
+    #: Extra cost of pairing sentences across a line break.
+    cross_line_cost: float = 0.0
+    #: English scores lack most of the lexical signal; their threshold is this much lower.
+    en_threshold_shift: float = -0.155
 
 
 @dataclass
@@ -116,6 +131,11 @@ class ExtractiveAnswerer:
         total = sum(weights.values())
         cues = question_cues(question, language)
         hard_cues = cues - {Cue.LIST}
+        focus = question_focus(question) if language == "zh" else []
+        unknown_nouns = sum(1 for f, noun in focus if noun and not self.lexical.in_text(f))
+        focus = [f for f, _ in focus]
+        unknown = sum(v for t, v in weights.items() if not self.lexical.known(t) and not self.lexical.in_text(t))
+        unknown_share = unknown / total if total else 0.0
         lex_w = w.lexical if language == "zh" else w.lexical_en
         recs = self.sentences.records
         seen: set[int] = set()
@@ -125,32 +145,45 @@ class ExtractiveAnswerer:
             if not idxs:
                 continue
             cos = dict(zip(idxs, (self.sentences.vectors[idxs] @ query_vector).tolist()))
+            # Passages found only by BM25 have no dense score; treat them as average.
+            p_cos = p.dense_score if p.dense_score is not None else w.cos_offset
+            p_bonus = w.passage_cos * (p_cos - w.cos_offset)
             feats = {}
             for i in idxs:
                 low = recs[i].text.lower()
-                feats[i] = ({t for t in terms if t in low}, {c for c in cues if sentence_has(c, recs[i].text)})
+                stripped = strip_question_values(recs[i].text, question)
+                feats[i] = ({t for t in terms if t in low}, {c for c in cues if sentence_has(c, stripped)})
             for k, i in enumerate(idxs):
                 if i in seen:
                     continue
                 seen.add(i)
-                options = [[i]]
-                if k > 0 and self._same_paragraph(p, idxs[k - 1], i):
-                    options.append([idxs[k - 1], i])
-                if k + 1 < len(idxs) and self._same_paragraph(p, i, idxs[k + 1]):
-                    options.append([i, idxs[k + 1]])
+                options = [([i], 0.0)]
+                if k > 0:
+                    options.append(([idxs[k - 1], i], self._link_cost(p, idxs[k - 1], i)))
+                if k + 1 < len(idxs):
+                    options.append(([i, idxs[k + 1]], self._link_cost(p, i, idxs[k + 1])))
                 best = None
-                for unit in options:
+                for unit, link_cost in options:
                     hit = set().union(*(feats[j][0] for j in unit))
                     ok = set().union(*(feats[j][1] for j in unit))
                     coverage = sum(weights[t] for t in hit) / total if total else 0.0
                     missing = len(hard_cues - ok)
+                    unit_text = "".join(recs[j].text for j in unit).lower()
+                    no_focus = sum(1 for f in focus if f not in unit_text)
                     score = (cos[i] - w.cos_offset) + lex_w * coverage - w.cue_missing * missing \
-                        - w.rank_decay * (p.rank - 1) - w.pair_cost * (len(unit) - 1)
+                        - w.rank_decay * (p.rank - 1) - link_cost \
+                        - w.focus_missing * no_focus - w.unknown_penalty * unknown_share \
+                        - w.focus_unknown * unknown_nouns + p_bonus
                     if best is None or score > best.score:
                         best = ScoredSentence(unit, p, score, cos[i], coverage, ok, hit)
                 scored.append(best)
         scored.sort(key=lambda s: -s.score)
         return scored
+
+    def _link_cost(self, p: Passage, a: int, b: int) -> float:
+        """Cost of presenting adjacent sentences a and b together."""
+        w = self.weights
+        return w.pair_cost + (0.0 if self._same_paragraph(p, a, b) else w.cross_line_cost)
 
     def _same_paragraph(self, p: Passage, a: int, b: int) -> bool:
         """Whether sentences a and b (a before b) are adjacent in one paragraph of p."""

@@ -119,7 +119,7 @@ class AnswerConfig(_Section):
     max_sentences: int = Field(3, ge=1, le=10)
     max_chars: int = Field(200, ge=20, le=2000)
     # Calibrated on eval/datasets (see README "Answer quality"); below it we abstain.
-    min_score: float = Field(0.5, ge=0, le=2)
+    min_score: float = Field(0.62, ge=-1, le=2)
     max_question_chars: int = Field(2000, ge=20)
 
 

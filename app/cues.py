@@ -21,6 +21,8 @@ class Cue(str, Enum):
     PERSON = "person"
     LIST = "list"
     DEFINITION = "definition"
+    MONEY = "money"
+    MODEL = "model"
 
 
 _ZH_CUES = [
@@ -30,6 +32,8 @@ _ZH_CUES = [
     (Cue.PERSON, re.compile(r"谁|哪位|什么人|哪个人")),
     (Cue.LIST, re.compile(r"哪些|哪几|有什么|分别|哪两|哪三|哪四|列举")),
     (Cue.DEFINITION, re.compile(r"全称|全名|中文名|英文名|简称|缩写|代表什么|是什么的缩写")),
+    (Cue.MODEL, re.compile(r"(哪款|哪一款|什么|哪个|哪种)(型号|芯片|显卡|GPU|产品)|型号")),
+    (Cue.MONEY, re.compile(r"多少钱|多少[万亿]*(美元|欧元|元|人民币|日元)|(售价|价格|营收|收入|利润|融资|市值|估值|耗资|花费|补贴)[^，。？?]{0,6}(多少|几)")),
 ]
 _EN_CUES = [
     (Cue.YEAR, re.compile(r"\b(which|what) year\b|\bin what year\b|\bwhen\b.*\b(founded|launched|released|born)\b", re.I)),
@@ -38,6 +42,8 @@ _EN_CUES = [
     (Cue.PERSON, re.compile(r"\bwho\b|\bwhose\b|\bwhich person\b", re.I)),
     (Cue.LIST, re.compile(r"\bwhich (two|three|four|five)\b|\bwhat (two|three|four|five)\b|\blist\b|\bname (the|all)\b", re.I)),
     (Cue.DEFINITION, re.compile(r"\bstand for\b|\bfull name\b|\bchinese name\b|\babbreviation\b", re.I)),
+    (Cue.MODEL, re.compile(r"\b(which|what)\b[\w\s-]{0,30}\b(chip|chips|gpu|gpus|card|model number|processor)\b", re.I)),
+    (Cue.MONEY, re.compile(r"\bhow much (money|did .* cost|does .* cost)\b|\b(price|revenue|profit|valuation|cost)\b", re.I)),
 ]
 
 _YEAR = re.compile(r"(?<![0-9A-Za-z])(1[89]\d\d|20\d\d)(?:年|s\b)|\d0年代")
@@ -49,6 +55,9 @@ _NUMBER = re.compile(
     rf"(?<![A-Za-z0-9.\-])\d+(?:\.\d+)?(?![A-Za-z0-9]|年(?!代))|(?<![A-Za-z0-9])\d+(?=%|倍|万|亿|个|nm|纳米)"
     rf"|(?:[{_CN_NUM}]{{2,}}|[{_CN_NUM.replace('一', '')}])(?:分之|成|倍|个|次|家|款|块|座|年|月|亿|万|千|百|层|代|种|位|名|片|卡)|%"
 )
+_MONEY = re.compile(r"\d[\d.,]*\s*[万亿]*\s*(美元|欧元|元|人民币|日元|美金)|[一二两三四五六七八九十百千万亿]+[万亿]*(美元|欧元|元)")
+# A product/model name: Latin letters with digits (H20, A800, 910B) or a quoted coinage.
+_MODEL = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{2,}|[\u4e00-\u9fff]{1,4}\d{2,4}(?![年月日\d])|“[^”]{2,8}”")
 _DEFINITION = re.compile(r"[A-Za-z0-9\u4e00-\u9fff][(（][^)）]{2,}[)）]")
 
 
@@ -70,6 +79,19 @@ def _has_person(sentence: str) -> bool:
     )
 
 
+_QUESTION_VALUES = re.compile(r"\d[\d.]*\s*[万亿]*\s*(?:美元|欧元|元|年|月|日|%)?|[一二两三四五六七八九十百千万亿]+[万亿]+(?:美元|欧元|元)?")
+
+
+def strip_question_values(sentence: str, question: str) -> str:
+    """Blank out numbers/dates the question itself states: they are not an answer to it.
+
+    奥特曼的7万亿美元计划最后实际筹到了多少钱？ is not answered by the 7万亿美元 it quotes.
+    """
+    for value in {m.group() for m in _QUESTION_VALUES.finditer(question) if len(m.group()) >= 2}:
+        sentence = sentence.replace(value, " ")
+    return sentence
+
+
 def sentence_has(cue: Cue, sentence: str) -> bool:
     """Whether a sentence can answer a question with this cue."""
     if cue is Cue.YEAR:
@@ -80,9 +102,53 @@ def sentence_has(cue: Cue, sentence: str) -> bool:
         return bool(_NUMBER.search(sentence))
     if cue is Cue.PERSON:
         return _has_person(sentence)
+    if cue is Cue.MODEL:
+        return bool(_MODEL.search(sentence))
+    if cue is Cue.MONEY:
+        return bool(_MONEY.search(sentence))
     if cue is Cue.DEFINITION:
         return bool(_DEFINITION.search(sentence))
     if cue is Cue.LIST:
         # An enumeration: items separated by 、 or 和/与/及, or several commas.
         return bool(re.search(r"、|[和与及]|,.*,|，.*，|第[一二三]", sentence))
     return True
+
+
+# Question words whose neighbours name the thing asked about (the "focus").
+_QWORDS_ZH = {"哪一年", "哪年", "多少", "几", "什么", "谁", "哪家", "哪个", "哪座", "哪所", "哪", "哪些", "哪位",
+              "何时", "什么时候", "怎么", "如何", "为什么", "哪里", "哪儿", "哪种", "哪类", "哪款", "哪部", "哪国"}
+# Tokens skipped when looking for the focus next to a question word.
+_FOCUS_SKIP = {"是", "的", "了", "在", "由", "为", "个", "所", "些", "种", "位", "一", "两个", "几个", "都", "又", "还",
+               "被", "把", "将", "要", "会", "有", "叫", "叫做", "称为", "属于", "到", "从", "?", "？", "，", ",", "。"}
+
+
+# jieba POS flags skipped too: measure words (座), particles, prepositions, numerals, adverbs.
+_SKIP_FLAGS = {"q", "u", "uj", "ul", "uz", "uv", "p", "m", "c", "d", "x", "y", "e"}
+
+
+def question_focus(question: str) -> list[tuple[str, bool]]:
+    """The content words next to the question word: 售价 in 售价是多少, 城市 in 建在哪座城市.
+
+    An answer sentence that lacks the focus rarely answers the question: the article says
+    百度……向华为下了大额的昇腾芯片订单 but not 订购了多少片. Returns (word, is_noun) pairs.
+    """
+    import jieba.posseg as pseg
+
+    from .text import _STOPWORDS
+
+    pairs = [(w, f) for w, f in pseg.lcut(question) if w.strip()]
+    toks = [w for w, _ in pairs]
+    focus: list[tuple[str, bool]] = []
+    for i, tok in enumerate(toks):
+        if tok not in _QWORDS_ZH:
+            continue
+        for step in (1, -1):
+            j = i + step
+            while 0 <= j < len(toks) and (toks[j] in _FOCUS_SKIP or toks[j] in _QWORDS_ZH
+                                            or pairs[j][1] in _SKIP_FLAGS):
+                j += step
+            if 0 <= j < len(toks):
+                t = toks[j].lower()
+                if t not in _STOPWORDS and len(t) >= 2 and any(ch.isalnum() for ch in t):
+                    focus.append((t, pairs[j][1].startswith("n")))
+    return list(dict.fromkeys(focus))

@@ -25,6 +25,9 @@ class LexicalIndex:
         import bm25s
 
         self.chunks = list(chunks)
+        # Lower-cased text of the corpus, for substring checks of terms jieba splits
+        # differently in questions and passages.
+        self._text = "\n".join(c.text.lower() for c in self.chunks)
         self.tokens = [tokenize(c.text) for c in self.chunks]
         self._bm25 = None
         if any(self.tokens):
@@ -44,6 +47,10 @@ class LexicalIndex:
     def known(self, token: str) -> bool:
         """Whether any chunk contains the token."""
         return token in self._idf
+
+    def in_text(self, term: str) -> bool:
+        """Whether the term occurs anywhere in the corpus text (as a substring)."""
+        return term in self._text
 
     def search(self, query_tokens: Sequence[str], k: int, sources: Sequence[str] | None = None
                ) -> list[tuple[Chunk, float]]:
