@@ -1,0 +1,70 @@
+# Two commands for a newcomer: `make run` (chat in the browser) and `make test` (whole suite).
+# Each creates the virtualenv and installs what it needs on a fresh machine.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+# Re-install when the dependency list changes.
+CORE_STAMP := $(VENV)/.core-installed
+TEST_STAMP := $(VENV)/.test-installed
+CHROMIUM   := /usr/bin/chromium
+
+.PHONY: run serve ingest install install-test test test-fast eval bench chromium clean help
+
+help:
+	@echo "make run    - install, index corpus/ (incrementally), start the browser UI on 127.0.0.1"
+	@echo "make test   - install test extras (and Chromium), run the whole test suite"
+	@echo "make ingest - index corpus/ into .data/ (only new or changed chunks are embedded)"
+	@echo "make eval   - score answer quality on eval/datasets with baselines (report in eval/out/)"
+	@echo "make bench  - latency and ingest benchmarks (medians, p95)"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(CORE_STAMP): pyproject.toml | $(PY)
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml $(CORE_STAMP)
+	$(PIP) install --quiet -e ".[test]"
+	touch $@
+
+install: $(CORE_STAMP)
+
+install-test: $(TEST_STAMP) chromium
+
+# Debian's Chromium for the browser tests (Playwright's own browser download cannot work offline).
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "installing Chromium (apt-get)"; \
+		if [ "$$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+ingest: $(CORE_STAMP)
+	$(PY) -m ingest
+
+run: $(CORE_STAMP)
+	$(PY) -m ingest --quiet
+	$(PY) -m app serve
+
+serve: run
+
+test: install-test
+	$(PY) -m pytest -q
+
+test-fast: install-test
+	$(PY) -m pytest -q -m "not browser and not server"
+
+eval: $(CORE_STAMP)
+	$(PY) -m ingest --quiet
+	$(PY) -m eval --baselines
+
+bench: $(CORE_STAMP)
+	$(PY) -m ingest --quiet
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf .data eval/out tests/artifacts .pytest_cache
