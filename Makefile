@@ -35,12 +35,14 @@ install: $(CORE_STAMP)
 
 install-test: $(TEST_STAMP) chromium
 
-# Debian's Chromium for the browser tests (Playwright's own browser download cannot work offline).
+# Debian's Chromium for the browser tests (Playwright's own browser download cannot work
+# offline), plus a small CJK font so screenshots show Chinese instead of empty boxes.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 chromium:
-	@if [ ! -x $(CHROMIUM) ]; then \
-		echo "installing Chromium (apt-get)"; \
+	@if [ ! -x $(CHROMIUM) ] || [ ! -f $(CJK_FONT) ]; then \
+		echo "installing Chromium and a CJK font (apt-get)"; \
 		if [ "$$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
 	fi
 
 ingest: $(CORE_STAMP)

@@ -37,14 +37,26 @@ def previous_questions(history: Sequence[Any] | None) -> list[str]:
     return [q for q in out if q.strip()]
 
 
-def _entities(text: str) -> list[str]:
-    """Likely topic entities: Latin names/models first, then nouns from jieba."""
-    found = _LATIN_ENTITY.findall(text)
-    if found:
-        return found
+_EN_QUESTION_WORDS = {"what", "which", "who", "when", "where", "why", "how", "and", "is", "are", "was", "were",
+                      "did", "does", "do", "in", "the", "a", "an", "of"}
+
+
+def _entities(text: str, latin: bool) -> list[str]:
+    """Likely topic entities of one kind: Latin names/models, or Chinese nouns (names first)."""
+    if latin:
+        found = _LATIN_ENTITY.findall(text)
+        with_digits = [e for e in found if any(ch.isdigit() for ch in e)]
+        return with_digits or [e for e in found if e.lower() not in _EN_QUESTION_WORDS]
     import jieba.posseg as pseg
 
-    return [w for w, flag in pseg.cut(text) if flag in {"nr", "nt", "nz", "ns", "n", "eng"} and len(w) >= 2]
+    nouns = [(w, f) for w, f in pseg.lcut(text) if f.startswith("n") and len(w) >= 2]
+    names = [w for w, f in nouns if f in {"nr", "ns", "nt", "nz", "nrt"}]
+    return names or [w for w, _ in nouns]
+
+
+def _topic(text: str) -> list[str]:
+    """Entities of either kind, Latin first (model names are the usual topic of a follow-up)."""
+    return _entities(text, latin=True) or _entities(text, latin=False)
 
 
 def resolve_followup(question: str, history: Sequence[Any] | None) -> str:
@@ -58,16 +70,15 @@ def resolve_followup(question: str, history: Sequence[Any] | None) -> str:
     m = (_WHAT_ABOUT_ZH if lang == "zh" else _WHAT_ABOUT_EN).match(q)
     if m and len(m.group(1)) <= 20:
         new_entity = m.group(1).strip()
-        old = _entities(last)
-        if old:
-            # Swap the previous question's topic for the new one: 那H20呢 after A800是...
-            same_kind = [e for e in old if bool(_LATIN_ENTITY.fullmatch(e)) == bool(_LATIN_ENTITY.fullmatch(new_entity))]
-            target = (same_kind or old)[0]
-            return last.replace(target, new_entity, 1)
+        # Swap the previous question's entity of the same kind for the new one:
+        # 那H20呢 after A800是哪家公司推出的 -> H20是哪家公司推出的.
+        old = _entities(last, latin=bool(_LATIN_ENTITY.fullmatch(new_entity)))
+        if old and old[0] != new_entity:
+            return last.replace(old[0], new_entity, 1)
         return f"{new_entity} {last}"
     pron = _PRONOUN_ZH.match(q) if lang == "zh" else _PRONOUN_EN.search(q)
     if pron:
-        ents = _entities(last)
+        ents = _topic(last)
         if ents:
             if lang == "zh":
                 return ents[0] + q[pron.end():]

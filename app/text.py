@@ -122,7 +122,7 @@ def _jieba():
 def tokenize(text: str) -> list[str]:
     """Search-mode jieba tokens, lower-cased, without stop words, punctuation or spaces.
 
-    Latin runs ("H800", "Blackwell", "GPT-3.5") stay whole: jieba keeps ASCII words together.
+    Latin runs ("H800", "Blackwell") stay whole; "GPT-3.5" becomes "gpt" + "3.5".
     """
     text = unicodedata.normalize("NFKC", text).lower()
     tokens = []

@@ -71,8 +71,8 @@ _CSS = """
 .rag-status dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; }
 .rag-status dt { font-weight: 600; }
 .rag-status dd { margin: 0; overflow-wrap: anywhere; }
-a.rag-ref { color: #2563eb; font-weight: 600; text-decoration: none; }
-a.rag-ref:hover { text-decoration: underline; }
+#rag-chat a.rag-ref { color: #2563eb; font-weight: 600; text-decoration: none; }
+#rag-chat a.rag-ref:hover { text-decoration: underline; }
 """
 
 # Markers in the chat are links to "#cite-n"; scroll the card into view instead of jumping.
@@ -327,16 +327,19 @@ def build_ui(assistant) -> gr.Blocks:
                     ask = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="rag-ask")
                 gr.Markdown("**Examples**", elem_classes="rag-muted")
                 with gr.Row():
-                    examples = [gr.Button(q, size="sm", min_width=150, elem_classes="rag-example") for q in EXAMPLES]
+                    examples = [gr.Button(q, size="sm", min_width=150, elem_classes="rag-example")
+                                for q in EXAMPLES]
                 clear = gr.Button("Clear conversation", size="sm", elem_id="rag-clear")
-                with gr.Accordion("Settings", open=False):
-                    top_k = gr.Slider(1, 20, value=config.retrieval.top_k, step=1, label="Passages to retrieve (top-k)")
+                with gr.Accordion("Settings", open=False, elem_id="rag-settings"):
+                    top_k = gr.Slider(1, 20, value=config.retrieval.top_k, step=1,
+                                      label="Passages to retrieve (top-k)")
                     sources = gr.Dropdown(assistant.sources, value=[], multiselect=True,
                                           label="Only search these files (empty: all)")
-                with gr.Accordion("Corpus", open=False):
+                with gr.Accordion("Corpus", open=False, elem_id="rag-corpus"):
                     status = gr.HTML(render_status(assistant.info()), elem_id="rag-status")
                     reingest_btn = gr.Button(f"Re-ingest {config.corpus.dir.name}/", size="sm")
-                    summary = gr.Textbox(label="Last ingestion", lines=4, interactive=False)
+                    summary = gr.Textbox(label="Last ingestion", lines=4, interactive=False,
+                                         elem_id="rag-ingest-summary")
             with gr.Column(scale=2, min_width=320):
                 panel = gr.HTML(render_citations(None), elem_id="rag-citations", head=f"<style>{_CSS}</style>",
                                 js_on_load=_NAV_JS, padding=True)

@@ -1,0 +1,171 @@
+"""Cited extractive answers, abstention, follow-ups and errors, through the public API."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from app.answer import NOT_FOUND
+from app.cues import Cue, question_cues, question_focus, sentence_has, strip_question_values
+from app.errors import EmptyQuestionError
+from app.followup import previous_questions, resolve_followup
+
+from .conftest import ROOT
+
+MARKER = re.compile(r"\[(\d+)\]")
+
+
+def _sentences_with_markers(text: str) -> list[tuple[str, int]]:
+    return [(m.group(1), int(m.group(2))) for m in re.finditer(r"(.+?)\[(\d+)\]\s*", text)]
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("华为的异构计算架构叫什么？", "CANN"),
+    ("英伟达在2022年底推出了哪些特供版芯片？", "A800"),
+    ("CUDA是哪一年推出的？", "2006"),
+    ("昇腾910B可以对标英伟达的哪款芯片？", "A100"),
+    ("Which Nvidia chip is Huawei's Ascend 910B considered comparable to?", "A100"),
+])
+def test_answers_state_the_fact_verbatim_with_markers(assistant, question, expected):
+    answer = assistant.ask(question)
+    assert answer.found, answer.text
+    assert expected in answer.text
+    assert MARKER.search(answer.text)
+    assert len(MARKER.sub("", answer.text)) < 300
+
+
+def test_every_marker_maps_to_a_citation_that_contains_its_sentence(assistant):
+    answer = assistant.ask("英伟达在2022年底推出了哪些特供版芯片？")
+    numbers = {c.number: c for c in answer.citations}
+    assert sorted(numbers) == list(range(1, len(numbers) + 1))
+    pairs = _sentences_with_markers(answer.text)
+    assert pairs
+    for sentence, n in pairs:
+        assert n in numbers
+        assert sentence.strip() in numbers[n].text  # verbatim from the cited passage
+    # Highlights point at exactly those sentences.
+    for c in answer.citations:
+        for start, end in c.highlights:
+            assert c.text[start:end] in answer.text
+    # Citations are passages that were retrieved.
+    assert {c.id for c in answer.citations} <= {p.id for p in answer.passages}
+
+
+def test_list_question_collects_the_enumeration(assistant):
+    answer = assistant.ask("禁令生效前疯狂囤货的中国互联网巨头有哪些?")
+    assert answer.found
+    for company in ("字节跳动", "阿里巴巴", "腾讯", "百度"):
+        assert company in answer.text
+
+
+def test_context_sentence_is_added_for_a_year_question(assistant):
+    # The year is in the sentence before the one that names CUDA (真正的转折点,发生在2006年。那一年……).
+    answer = assistant.ask("英伟达是在哪一年推出CUDA的?")
+    assert "2006" in answer.text and "CUDA" in answer.text
+
+
+@pytest.mark.parametrize("question", [
+    "红烧肉的家常做法是什么？",             # off-topic
+    "马克龙属于法国哪个政党？",            # entity present, attribute never stated
+    "昇腾910B采用的是多少纳米的制程工艺？",   # asks for a number the text does not give
+    "奥特曼的7万亿美元计划最后实际筹到了多少钱？",  # the only number is the one in the question
+])
+def test_abstains_in_chinese_with_the_closest_passages(assistant, question):
+    answer = assistant.ask(question)
+    assert not answer.found
+    assert answer.text == NOT_FOUND["zh"]
+    assert answer.citations == []
+    assert len(answer.passages) == assistant.config.retrieval.top_k
+
+
+def test_abstains_in_english_for_english_questions(assistant):
+    answer = assistant.ask("How many transistors does the Nvidia H100 contain?")
+    assert not answer.found
+    assert answer.text == NOT_FOUND["en"]
+    assert answer.language == "en" and answer.passages
+
+
+def test_followup_what_about_swaps_the_entity(assistant):
+    history = [{"role": "user", "content": "A800是哪家公司推出的？"}, {"role": "assistant", "content": "……"}]
+    answer = assistant.ask("那H20呢？", history=history)
+    assert answer.resolved_question == "H20是哪家公司推出的？"
+    assert answer.found and "H20" in answer.text and "英伟达" in answer.text
+
+
+def test_followup_pronoun_is_resolved(assistant):
+    answer = assistant.ask("它是哪一年推出的？", history=["英伟达的CUDA是什么？"])
+    assert answer.resolved_question is not None and "CUDA" in answer.resolved_question
+    assert "2006" in answer.text
+
+
+def test_no_history_means_no_rewrite(assistant):
+    assert assistant.ask("华为的异构计算架构叫什么？", history=[]).resolved_question is None
+
+
+def test_resolve_followup_rules():
+    assert resolve_followup("那H20呢？", ["A800是哪一年推出的？"]) == "H20是哪一年推出的？"
+    assert resolve_followup("What about H20?", ["When was the A800 released?"]) == "When was the H20 released?"
+    assert resolve_followup("它的中文全称是什么？", ["CUDA是哪年推出的？"]) == "CUDA的中文全称是什么？"
+    assert resolve_followup("为什么？", ["美国为什么限制芯片出口？"]) == "美国为什么限制芯片出口？ 为什么？"
+    assert resolve_followup("那百度呢？", ["阿里自研的AI芯片叫什么？"]) == "百度自研的AI芯片叫什么？"
+    standalone = "华为的异构计算架构叫什么？"
+    assert resolve_followup(standalone, ["A800是哪一年推出的？"]) == standalone
+
+
+def test_history_shapes():
+    assert previous_questions(["a", ("b", "ans"), {"role": "user", "content": "c"},
+                               {"role": "assistant", "content": "x"}, None]) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\n\t"])
+def test_empty_question_is_refused_with_a_clear_message(assistant, bad):
+    with pytest.raises(EmptyQuestionError, match="the question is empty"):
+        assistant.ask(bad)
+
+
+def test_very_long_question_is_handled(assistant):
+    answer = assistant.ask("华为的异构计算架构叫什么？" + "请详细说明。" * 2000)
+    assert isinstance(answer.found, bool) and answer.passages
+
+
+def test_junk_question_does_not_crash(assistant):
+    answer = assistant.ask("\x00\x01 ☃☃☃ ###")
+    assert not answer.found
+
+
+def test_cues():
+    assert question_cues("黄仁勋是哪一年出生的？", "zh") == {Cue.YEAR}
+    assert Cue.MONEY in question_cues("H20的售价是多少？", "zh")
+    assert Cue.PERSON in question_cues("Who founded Nvidia?", "en")
+    assert sentence_has(Cue.NUMBER, "炒到了原价的两三倍")
+    assert not sentence_has(Cue.NUMBER, "推出了H20芯片")  # a model name is not a quantity
+    assert not sentence_has(Cue.NUMBER, "一个标志性的时刻")  # 一个 is an article
+    assert sentence_has(Cue.DEFINITION, "推出CUDA(统一计算设备架构)")
+    assert strip_question_values("筹集7万亿美元的计划", "7万亿美元计划筹到多少") == "筹集 的计划"
+    assert ("城市", True) in question_focus("德国的JUPITER超算中心建在哪座城市？")
+
+
+def test_cli_ask_prints_answer_and_json(article_config_path):
+    run = subprocess.run([sys.executable, "-m", "app", "--config", str(article_config_path), "ask",
+                          "华为的异构计算架构叫什么？"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "CANN" in run.stdout and "Citations:" in run.stdout and "ai_compute_war.txt:" in run.stdout
+    js = subprocess.run([sys.executable, "-m", "app", "--config", str(article_config_path), "ask", "--json",
+                         "红烧肉的家常做法是什么？"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    data = json.loads(js.stdout)
+    assert data["found"] is False and data["passages"] and data["citations"] == []
+
+
+def test_cli_errors_are_one_line_messages(article_config_path, tmp_path):
+    empty = subprocess.run([sys.executable, "-m", "app", "--config", str(article_config_path), "ask", "  "],
+                           capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert empty.returncode == 1 and "error: the question is empty" in empty.stderr
+    assert "Traceback" not in empty.stderr
+    (tmp_path / "c.yaml").write_text(f"store:\n  path: {tmp_path / 'nothing'}\n", encoding="utf-8")
+    missing = subprocess.run([sys.executable, "-m", "app", "--config", str(tmp_path / "c.yaml"), "ask", "问题"],
+                             capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert missing.returncode == 1 and "no index found" in missing.stderr and "make ingest" in missing.stderr
