@@ -34,7 +34,7 @@ log = logging.getLogger("app.ui")
 EXAMPLES = [
     "华为的异构计算架构叫什么？",
     "英伟达在2022年底推出了哪些特供版芯片？",
-    "In which year did Nvidia launch CUDA?",
+    "Which Nvidia chip is Huawei's Ascend 910B comparable to?",
     "黄仁勋是哪一年出生的？",
 ]
 

@@ -143,22 +143,18 @@ def test_chinese_question_streams_a_cited_answer(page, app_url, artifacts_dir):
 
 def test_english_question_is_answered_from_the_chinese_corpus(page, app_url):
     open_app(page, app_url)
-    question = "In which year did Nvidia launch CUDA?"
+    question = "Which Nvidia chip is Huawei's Ascend 910B comparable to?"
     page.get_by_role("button", name=question).click()  # an example button asks at once
     text, found = wait_answer(page)
     assert page.locator('#rag-chat [data-testid="user"]').last.inner_text() == question
-    assert text
-    if found:
-        assert page.locator("#rag-citations #cite-1").count() == 1
-    if not found or "2006" not in text:
-        pytest.xfail(f"answer quality (app/answer.py, being tuned): expected 2006, got {text!r}")
+    assert found and "A100" in text
+    assert page.locator("#rag-citations #cite-1").count() == 1
 
 
 def test_off_topic_question_shows_the_abstention_notice(page, app_url, artifacts_dir):
     open_app(page, app_url)
     text, found = ask(page, "红烧肉的家常做法是什么？")
-    if found:
-        pytest.xfail(f"abstention calibration (answer.min_score, being tuned) answered: {text!r}")
+    assert not found, text
     notice = page.locator("#rag-citations .rag-notice")
     assert notice.is_visible() and "do not answer" in notice.inner_text()
     assert page.locator("#rag-citations .rag-card").count() >= 1  # the closest passages
