@@ -90,6 +90,13 @@ class SentenceIndex:
         for lst in self._by_source.values():
             lst.sort()
 
+    def following(self, idx: int, n: int) -> list[int]:
+        """Up to ``n`` sentences after sentence ``idx`` in its source, in order."""
+        rec = self.records[idx]
+        lst = self._by_source.get(rec.source, [])
+        pos = bisect.bisect_left(lst, (rec.char_start, idx))
+        return [i for _, i in lst[pos + 1: pos + 1 + n]]
+
     def within(self, source: str, start: int, end: int) -> list[int]:
         """Indices of sentences lying inside [start, end) of a source."""
         lst = self._by_source.get(source, [])
@@ -224,7 +231,8 @@ class ExtractiveAnswerer:
 
     def _expand(self, cand: ScoredSentence) -> list[int]:
         """Add the context a reader needs: the antecedent of a leading 这/那/它, and the
-        items after a sentence that ends with a colon (an announced list)."""
+        items announced by a sentence that ends with a colon (第一…第二…第三…), which may
+        run past the passage."""
         p = cand.passage
         idxs = self.sentences.within(p.source, p.char_start, p.char_end)
         recs = self.sentences.records
@@ -232,37 +240,99 @@ class ExtractiveAnswerer:
         pos = idxs.index(out[0])
         if _ANAPHOR.match(recs[out[0]].text) and pos > 0 and self._same_paragraph(p, idxs[pos - 1], out[0]):
             out.insert(0, idxs[pos - 1])
-        pos = idxs.index(out[-1])
         if recs[out[-1]].text.rstrip().endswith((":", "：")):
-            out.extend(idxs[pos + 1: pos + 4])
+            nxt = [j for j in self.sentences.following(out[-1], 12) if j not in out]
+            items = [j for j in nxt if _ENUMERATION.match(recs[j].text)]
+            out.extend(items[:6] if len(items) >= 2 else nxt[:3])
         return out
 
-    def answer(self, question: str, query_vector: np.ndarray, passages: list[Passage], language: str
-               ) -> Answer:
-        """Build the cited answer (or the abstention) for retrieved passages."""
-        scored = self.score_sentences(question, query_vector, passages, language)
-        confidence = round(scored[0].score + 0.5, 4) if scored else 0.0
-        if not scored or confidence < self.threshold(language):
+    def _cite_passage(self, idx: int, preferred: Passage, passages: list[Passage]) -> Passage:
+        """The passage to cite for a sentence: the candidate's own, another retrieved one, or
+        (for list items past the retrieved text) the corpus chunk that holds it."""
+        rec = self.sentences.records[idx]
+
+        def holds(p) -> bool:
+            return p.source == rec.source and p.char_start <= rec.char_start and rec.char_end <= p.char_end
+
+        if holds(preferred):
+            return preferred
+        for p in passages:
+            if holds(p):
+                return p
+        for chunk in self.lexical.chunks:
+            if holds(chunk):
+                extra = Passage(chunk.id, chunk.text, chunk.source, chunk.char_start, chunk.char_end,
+                                chunk.line_start, chunk.line_end, rank=len(passages) + 1)
+                passages.append(extra)
+                return extra
+        return preferred
+
+    def answer(self, question: str, query_vector: np.ndarray, passages: list[Passage], language: str,
+               subquestions: Sequence[tuple[str, np.ndarray]] = ()) -> Answer:
+        """Build the cited answer (or the abstention) for retrieved passages.
+
+        ``subquestions`` (a question asking two things, 哪一年…?又是在哪一年?) are each
+        answered from the same passages and the answers joined.
+        """
+        passages = list(passages)
+        if len(subquestions) >= 2:
+            # Each part gets its own best sentence, not one already used by an earlier part.
+            top, chosen = None, []
+            for sub, vec in subquestions:
+                scored = self.score_sentences(sub, vec, passages, language)
+                if not scored:
+                    continue
+                if top is None or scored[0].score > top.score:
+                    top = scored[0]
+                for cand in scored:
+                    if cand.score < scored[0].score - self.weights.margin:
+                        break
+                    if not any(set(cand.indices) & set(c.indices) for c in chosen):
+                        chosen.append(cand)
+                        break
+            chosen = [c for c in chosen if top is not None and c.score >= top.score - 2 * self.weights.margin]
+        else:
+            scored = self.score_sentences(question, query_vector, passages, language)
+            top = scored[0] if scored else None
+            chosen = self.select(scored, question, language) if scored else []
+        confidence = round(top.score + 0.5, 4) if top else 0.0
+        if top is None or confidence < self.threshold(language):
             return Answer(question=question, text=NOT_FOUND[language], found=False, citations=[],
                           passages=passages, language=language, confidence=confidence)
         citations: dict[str, Citation] = {}
-        parts = []
-        for cand in self.select(scored, question, language):
-            p = cand.passage
-            if p.id not in citations:
-                citations[p.id] = Citation(**vars(p), number=len(citations) + 1)
-            cit = citations[p.id]
-            texts = []
+        parts: list[str] = []
+        used: set[int] = set()
+        for cand in chosen:
+            run_text, run_cit, prev = "", None, -1
             for i in self._expand(cand):
+                if i in used:
+                    continue
+                used.add(i)
+                p = self._cite_passage(i, cand.passage, passages)
+                if p.id not in citations:
+                    citations[p.id] = Citation(**vars(p), number=len(citations) + 1)
+                cit = citations[p.id]
                 rec = self.sentences.records[i]
                 rel = rec.char_start - p.char_start
                 cit.highlights.append((rel, rel + len(rec.text)))
-                texts.append(rec.text)
-            parts.append("".join(texts) + f"[{cit.number}]")
+                if run_cit is not None and cit is not run_cit:
+                    parts.append(f"{run_text}[{run_cit.number}]")
+                    run_text = ""
+                elif run_text and self.sentences.following(prev, 1) != [i]:
+                    run_text += _ELLIPSIS  # sentences skipped in between (list items)
+                run_text += rec.text
+                run_cit, prev = cit, i
+            if run_cit is not None:
+                parts.append(f"{run_text}[{run_cit.number}]")
         sep = "" if language == "zh" else " "
         return Answer(question=question, text=sep.join(parts), found=True, citations=list(citations.values()),
                       passages=passages, language=language, confidence=confidence)
 
 
+#: Marks omitted text between quoted sentences of one citation.
+_ELLIPSIS = "……"
+
+# A sentence that starts an enumerated item: 第一, 其二, 首先, 1. / (2)
+_ENUMERATION = re.compile(r"^\s*(第[一二三四五六七八九十]+|其[一二三四五]|[一二三四五]是|首先|其次|再次|最后|[（(]?\d+[)）.、])")
 # A sentence opening with a demonstrative or pronoun refers back to the previous one.
 _ANAPHOR = re.compile(r"^(那一年|这一年|那一刻|这|那|它|他|她|此|该|其|随后|至此)")

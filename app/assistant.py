@@ -12,7 +12,7 @@ from .answer import ExtractiveAnswerer, SentenceIndex, Weights
 from .config import Config, load_config
 from .embeddings import Embedder, make_embedder
 from .errors import EmptyQuestionError
-from .followup import resolve_followup
+from .followup import resolve_followup, split_subquestions
 from .passages import Answer, Passage
 from .retrieval import LexicalIndex, Retriever
 from .store import ChunkStore, IndexInfo
@@ -95,7 +95,9 @@ class Assistant:
         with self._lock:
             qvec = self.embedder.embed_query(resolved)
             passages = self.retriever.retrieve(resolved, query_vector=qvec, top_k=top_k, sources=sources)
-            answer = self.answerer.answer(resolved, qvec, passages, language)
+            parts = split_subquestions(resolved)
+            subquestions = [(p, self.embedder.embed_query(p)) for p in parts] if len(parts) > 1 else []
+            answer = self.answerer.answer(resolved, qvec, passages, language, subquestions=subquestions)
         answer.question = question
         answer.resolved_question = resolved if resolved != question else None
         answer.elapsed_ms = round((time.perf_counter() - t0) * 1000, 2)

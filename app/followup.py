@@ -86,3 +86,18 @@ def resolve_followup(question: str, history: Sequence[Any] | None) -> str:
     if len(q) <= (8 if lang == "zh" else 25):
         return f"{last} {q}"
     return question
+
+
+_SUBQUESTION_END = re.compile(r"(?<=[？?])\s*")
+
+
+def split_subquestions(question: str, limit: int = 3) -> list[str]:
+    """Split a question that asks several things (…哪一年?它…又是在哪一年?) into standalone
+    parts; later parts are resolved against earlier ones (它 -> CUDA). One part: [question]."""
+    parts = [p.strip() for p in _SUBQUESTION_END.split(question) if len(p.strip()) >= 4]
+    if len(parts) < 2:
+        return [question]
+    resolved: list[str] = []
+    for part in parts[:limit]:
+        resolved.append(resolve_followup(part, resolved) if resolved else part)
+    return resolved

@@ -169,3 +169,30 @@ def test_cli_errors_are_one_line_messages(article_config_path, tmp_path):
     missing = subprocess.run([sys.executable, "-m", "app", "--config", str(tmp_path / "c.yaml"), "ask", "问题"],
                              capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert missing.returncode == 1 and "no index found" in missing.stderr and "make ingest" in missing.stderr
+
+
+def test_a_two_part_question_gets_both_facts(assistant):
+    answer = assistant.ask("CUDA是哪一年推出的?它等来AlexNet这个“风口”又是在哪一年?")
+    assert answer.found and "2006" in answer.text and "2012" in answer.text
+    assert len(_sentences_with_markers(answer.text)) >= 2
+
+
+def test_announced_list_items_are_quoted_even_past_the_passage(assistant):
+    answer = assistant.ask("国产算力面前的三座大山分别是什么?")
+    assert answer.found
+    for item in ("单卡性能的代差", "软件生态的鸿沟", "先进制程的壁垒"):
+        assert item in answer.text
+    # Every marker still maps to a citation whose text holds the quoted sentence.
+    numbers = {c.number: c for c in answer.citations}
+    for sentence, n in _sentences_with_markers(answer.text):
+        for piece in sentence.strip().split("……"):  # …… marks sentences skipped in between
+            # Adjacent sentences on two lines are quoted without the line break.
+            assert re.sub(r"\s+", "", piece) in re.sub(r"\s+", "", numbers[n].text)
+    assert {c.id for c in answer.citations} <= {p.id for p in answer.passages}
+
+
+def test_split_subquestions():
+    from app.followup import split_subquestions
+
+    assert split_subquestions("CUDA是哪一年推出的?它又是谁推出的?") == ["CUDA是哪一年推出的?", "CUDA又是谁推出的?"]
+    assert split_subquestions("华为的异构计算架构叫什么？") == ["华为的异构计算架构叫什么？"]
