@@ -88,13 +88,14 @@ def resolve_followup(question: str, history: Sequence[Any] | None) -> str:
     return question
 
 
-_SUBQUESTION_END = re.compile(r"(?<=[？?])\s*")
+# Parts end at a question mark, or at ", and when/which/..." in English.
+_SUBQUESTION_END = re.compile(r"(?<=[？?])\s*|,\s+and\s+(?=(?:what|which|when|who|where|how|why)\b)", re.I)
 
 
 def split_subquestions(question: str, limit: int = 3) -> list[str]:
     """Split a question that asks several things (…哪一年?它…又是在哪一年?) into standalone
     parts; later parts are resolved against earlier ones (它 -> CUDA). One part: [question]."""
-    parts = [p.strip() for p in _SUBQUESTION_END.split(question) if len(p.strip()) >= 4]
+    parts = [p.strip() for p in _SUBQUESTION_END.split(question) if p and len(p.strip()) >= 4]
     if len(parts) < 2:
         return [question]
     resolved: list[str] = []

@@ -196,3 +196,5 @@ def test_split_subquestions():
 
     assert split_subquestions("CUDA是哪一年推出的?它又是谁推出的?") == ["CUDA是哪一年推出的?", "CUDA又是谁推出的?"]
     assert split_subquestions("华为的异构计算架构叫什么？") == ["华为的异构计算架构叫什么？"]
+    assert split_subquestions("Which chips did Nvidia release in 2022, and when did the US ban them?") == [
+        "Which chips did Nvidia release in 2022", "when did the US ban Nvidia?"]
