@@ -1,7 +1,8 @@
 # Two commands for a newcomer: `make run` (chat in the browser) and `make test` (whole suite).
 # Each creates the virtualenv and installs what it needs on a fresh machine.
 
-PYTHON ?= python3
+# Python 3.11 (pyproject pins it; the CPU torch wheel this machine kind carries is for 3.11).
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
@@ -20,6 +21,7 @@ help:
 	@echo "make bench  - latency and ingest benchmarks (medians, p95)"
 
 $(PY):
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else "Python 3.11 is needed, found %d.%d: run make PYTHON=/path/to/python3.11" % v)'
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 

@@ -23,7 +23,7 @@ from .cues import Cue, question_cues, question_focus, sentence_has, strip_questi
 from .passages import Answer, Citation, Passage
 from .retrieval import LexicalIndex
 from .store import SentenceRecord
-from .text import content_terms
+from .text import content_terms, is_cjk
 
 NOT_FOUND = {
     "zh": "抱歉，文档中没有找到能回答这个问题的内容。下面列出最接近的段落，供您参考。",
@@ -290,7 +290,9 @@ class ExtractiveAnswerer:
                     if not any(set(cand.indices) & set(c.indices) for c in chosen):
                         chosen.append(cand)
                         break
-            chosen = [c for c in chosen if top is not None and c.score >= top.score - 2 * self.weights.margin]
+            chosen = [c for c in chosen if c.score >= top.score - 2 * self.weights.margin] if top else []
+            if top is not None and not chosen:
+                chosen = [top]
         else:
             scored = self.score_sentences(question, query_vector, passages, language)
             top = scored[0] if scored else None
@@ -320,7 +322,9 @@ class ExtractiveAnswerer:
                     run_text = ""
                 elif run_text and self.sentences.following(prev, 1) != [i]:
                     run_text += _ELLIPSIS  # sentences skipped in between (list items)
-                run_text += rec.text
+                elif run_text and not (is_cjk(run_text[-1]) or is_cjk(rec.text[0])):
+                    run_text += " "  # Latin-script sentences keep their space
+                run_text += _FOOTNOTE.sub(r"［\1］", rec.text)
                 run_cit, prev = cit, i
             if run_cit is not None:
                 parts.append(f"{run_text}[{run_cit.number}]")
@@ -331,6 +335,9 @@ class ExtractiveAnswerer:
 
 #: Marks omitted text between quoted sentences of one citation.
 _ELLIPSIS = "……"
+# Footnote marks in the documents ([3] in wiki-style text) would read as our citation markers;
+# quoted text gets full-width brackets instead.
+_FOOTNOTE = re.compile(r"\[(\d+)\]")
 
 # A sentence that starts an enumerated item: 第一, 其二, 首先, 1. / (2)
 _ENUMERATION = re.compile(r"^\s*(第[一二三四五六七八九十]+|其[一二三四五]|[一二三四五]是|首先|其次|再次|最后|[（(]?\d+[)）.、])")

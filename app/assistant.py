@@ -11,14 +11,31 @@ from typing import Any, Iterator, Sequence
 from .answer import ExtractiveAnswerer, SentenceIndex, Weights
 from .config import Config, load_config
 from .embeddings import Embedder, make_embedder
-from .errors import EmptyQuestionError
+from .errors import AssistantError, EmptyQuestionError
 from .followup import resolve_followup, split_subquestions
 from .passages import Answer, Passage
 from .retrieval import LexicalIndex, Retriever
 from .store import ChunkStore, IndexInfo
+from .runtime import configure_data_dir
 from .text import detect_language
 
 log = logging.getLogger("app")
+
+
+def _repair_encoding(text: str) -> str:
+    """Undo a wrong decoding of the question: GBK bytes from a terminal reach Python as lone
+    surrogates (``surrogateescape``), which the embedding engine cannot encode."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogateescape")
+    for encoding in ("gb18030", "big5"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "replace")
 
 
 class Assistant:
@@ -36,6 +53,7 @@ class Assistant:
         self._store = store
         self._weights = weights
         self._lock = threading.Lock()
+        self._unavailable: AssistantError | None = None
         self._load()
 
     @classmethod
@@ -44,22 +62,34 @@ class Assistant:
         return cls(load_config(path), **kwargs)
 
     def _load(self) -> None:
-        """Open the index and build the in-memory lexical and sentence indexes from it."""
+        """Open the index and build the in-memory lexical and sentence indexes from it.
+
+        Everything is built in locals first and swapped in at once, so a failed reload never
+        leaves a mix of old and new state behind.
+        """
+        configure_data_dir(self.config.data_dir)
         store = self._store or ChunkStore(self.config.store)
         store.open_for_read(self.embedder.fingerprint)
         chunks = store.all_chunks()
-        self.store = store
-        self.lexical = LexicalIndex(chunks)
-        self.sentences = SentenceIndex(*store.all_sentences())
-        self.retriever = Retriever(self.config.retrieval, store, self.embedder, self.lexical)
-        self.answerer = ExtractiveAnswerer(self.config.answer, self.sentences, self.lexical, self._weights)
-        self.sources = sorted({c.source for c in chunks})
+        lexical = LexicalIndex(chunks)
+        sentences = SentenceIndex(*store.all_sentences())
+        retriever = Retriever(self.config.retrieval, store, self.embedder, lexical)
+        answerer = ExtractiveAnswerer(self.config.answer, sentences, lexical, self._weights)
+        (self.store, self.lexical, self.sentences, self.retriever, self.answerer, self.sources,
+         self._unavailable) = (store, lexical, sentences, retriever, answerer, sorted({c.source for c in chunks}), None)
 
     def reload(self) -> None:
-        """Re-open the index (after an ingestion changed it)."""
+        """Re-open the index (after an ingestion changed it).
+
+        If the index became unusable (e.g. every document was deleted), later questions raise
+        that error instead of answering from the old, deleted text.
+        """
         with self._lock:
-            self._store = None
-            self._load()
+            try:
+                self._load()
+            except AssistantError as exc:
+                self._unavailable = exc
+                raise
 
     def info(self) -> IndexInfo:
         """Counts and provenance of the index (files, chunks, embedder, last ingest)."""
@@ -68,6 +98,7 @@ class Assistant:
     def _clean(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():
             raise EmptyQuestionError("the question is empty: type a question, e.g. 华为的异构计算架构叫什么？")
+        question = _repair_encoding(question)
         question = " ".join(question.split())
         limit = self.config.answer.max_question_chars
         if len(question) > limit:
@@ -75,9 +106,24 @@ class Assistant:
             question = question[:limit]
         return question
 
-    def retrieve(self, question: str, top_k: int | None = None, sources: Sequence[str] | None = None,
+    def _check(self, top_k: int | None, sources: str | Sequence[str] | None) -> list[str] | None:
+        """Validate per-question options; returns ``sources`` as a list (or None)."""
+        if self._unavailable is not None:
+            raise self._unavailable
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= 100):
+            raise AssistantError(f"top_k must be a whole number from 1 to 100, got {top_k!r}")
+        if sources is None:
+            return None
+        sources = [sources] if isinstance(sources, str) else list(sources)
+        unknown = sorted(set(sources) - set(self.sources))
+        if unknown:
+            raise AssistantError(f"not in the index: {', '.join(unknown)}; indexed files: {', '.join(self.sources)}")
+        return sources or None
+
+    def retrieve(self, question: str, top_k: int | None = None, sources: str | Sequence[str] | None = None,
                  mode: str = "hybrid") -> list[Passage]:
         """Only the retrieval step: passages for a question, best first."""
+        sources = self._check(top_k, sources)
         return self.retriever.retrieve(self._clean(question), top_k=top_k, sources=sources, mode=mode)
 
     def ask(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
@@ -89,8 +135,10 @@ class Assistant:
         restricts the search to some files; ``top_k`` overrides the passage count.
         """
         t0 = time.perf_counter()
+        sources = self._check(top_k, sources)
         question = self._clean(question)
-        resolved = resolve_followup(question, history)
+        # The rewrite may pull in a long earlier turn: the length limit applies to it too.
+        resolved = resolve_followup(question, history)[: self.config.answer.max_question_chars]
         language = detect_language(question)
         with self._lock:
             qvec = self.embedder.embed_query(resolved)

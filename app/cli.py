@@ -41,6 +41,9 @@ def cmd_ask(args) -> int:
             except AssistantError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 continue
+            except Exception as exc:  # one bad line must not end the session
+                print(f"error: could not answer ({type(exc).__name__}: {exc})", file=sys.stderr)
+                continue
             _print_answer(answer)
             history.append(q)
             print()
@@ -61,6 +64,20 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def _port(value: str) -> int:
+    port = int(value)
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (1-65535)")
+    return port
+
+
+def _top_k(value: str) -> int:
+    k = int(value)
+    if k < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return k
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; known errors print one message and exit 1."""
     parser = argparse.ArgumentParser(prog="python -m app", description="Cited answers over your documents.")
@@ -69,12 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     ask = sub.add_parser("ask", help="answer a question with cited passages")
     ask.add_argument("question", nargs="?", default="")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
-    ask.add_argument("--top-k", type=int, default=None, help="passages to retrieve")
+    ask.add_argument("--top-k", type=_top_k, default=None, help="passages to retrieve")
     ask.add_argument("--source", action="append", help="only search this file (repeatable)")
     ask.add_argument("--interactive", "-i", action="store_true", help="keep asking from stdin, with follow-ups")
     serve = sub.add_parser("serve", help="start the browser UI")
     serve.add_argument("--host", default=None, help="interface to bind (default from config: 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=None, help="port (default from config)")
+    serve.add_argument("--port", type=_port, default=None, help="port (default from config)")
     args = parser.parse_args(argv)
     try:
         if args.command == "ask":

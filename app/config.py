@@ -23,7 +23,8 @@ ENV_PREFIX = "RAG__"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # coerce_numbers_to_str: a password such as 123456 (YAML reads it as a number) stays valid.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, coerce_numbers_to_str=True)
 
 
 class EmbeddingBackend(str, Enum):
@@ -97,7 +98,8 @@ class StoreConfig(_Section):
     path: Path = Path(".data/chroma")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    collection: str = Field("corpus", pattern=r"^[a-zA-Z0-9._-]{3,48}$")
+    # Chroma's rule: 3-512 chars of [a-zA-Z0-9._-], starting and ending with a letter or digit.
+    collection: str = Field("corpus", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,46}[a-zA-Z0-9]$")
 
 
 class RetrievalConfig(_Section):
@@ -130,6 +132,8 @@ class UIConfig(_Section):
     port: int = Field(7860, ge=1, le=65535)
     username: str | None = None
     password: str | None = None
+    #: Serving beyond loopback without a login must be asked for explicitly.
+    allow_anonymous: bool = False
 
 
 class Config(_Section):
@@ -176,8 +180,22 @@ def _apply_env_overrides(raw: dict[str, Any], environ: dict[str, str]) -> dict[s
             if not isinstance(node, dict):
                 break
         else:
-            node[parts[-1]] = yaml.safe_load(value) if value != "" else None
+            node[parts[-1]] = _env_value(value)
     return raw
+
+
+def _env_value(value: str) -> Any:
+    """An environment value read as YAML (numbers, lists, null), else as the plain string.
+
+    ``@secret`` or ``a: b`` are not valid YAML scalars but are fine passwords.
+    """
+    if value == "":
+        return None
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
+    return value if isinstance(parsed, (dict, list)) and not value.lstrip().startswith(("[", "{")) else parsed
 
 
 def format_validation_error(exc: ValidationError, source: str) -> str:

@@ -76,6 +76,23 @@ class E5Embedder:
         return _normalise(vec)[0]
 
 
+def _model_digest(model: str | None) -> str:
+    """A short hash of a local model folder's config files, so two different models that both
+    live in folders called ``model`` do not share a fingerprint. Empty for hub names."""
+    import hashlib
+    from pathlib import Path
+
+    folder = Path(model or "")
+    if not folder.is_dir():
+        return ""
+    h = hashlib.sha1()
+    for name in ("config.json", "modules.json", "sentence_bert_config.json", "1_Pooling/config.json"):
+        f = folder / name
+        if f.is_file():
+            h.update(name.encode() + f.read_bytes())
+    return "@" + h.hexdigest()[:10]
+
+
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model from a local path (or a hub cache already present)."""
 
@@ -85,7 +102,8 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
         name = (config.model or "").rstrip("/").replace("\\", "/").split("/")[-1]
         self.fingerprint = (
-            f"sentence-transformers:{name}:q={config.query_prefix!r}:p={config.passage_prefix!r}"
+            f"sentence-transformers:{name}{_model_digest(config.model)}:q={config.query_prefix!r}"
+            f":p={config.passage_prefix!r}"
         )
 
     def _get(self):

@@ -12,10 +12,14 @@ from typing import Any, Sequence
 
 from .text import detect_language
 
-_WHAT_ABOUT_ZH = re.compile(r"^\s*(?:那么?|还有|另外|再问一下)?\s*(.+?)\s*(?:呢|怎么样|如何)\s*[？?]?\s*$")
-_WHAT_ABOUT_EN = re.compile(r"^\s*(?:and|what about|how about)\s+(.+?)\s*\??\s*$", re.I)
-_PRONOUN_ZH = re.compile(r"^(它们|他们|她们|它|他|她|其|该公司|该芯片|这家公司|这款芯片|这个|那个|这|那)")
-_PRONOUN_EN = re.compile(r"\b(it|its|they|their|them|he|his|she|her|this|that)\b", re.I)
+# 那H20呢？ / 还有百度呢: a bare entity followed by 呢. The entity must be short and must not
+# itself ask something (这场芯片战争的起因是什么呢 is a question of its own).
+_WHAT_ABOUT_ZH = re.compile(r"^\s*(?:那么?|还有|另外)?\s*([^，,。？?！!呢]{1,12}?)\s*呢\s*[？?]?\s*$")
+_WHAT_ABOUT_EN = re.compile(r"^\s*(?:and|what about|how about)\s+([^?,.]{1,30}?)\s*\??\s*$", re.I)
+# A subject pronoun opening the question (whole jieba token: 这场/那些/其中 are not pronouns).
+_PRONOUNS_ZH = {"它", "他", "她", "它们", "他们", "她们", "其"}
+_PRONOUN_EN = re.compile(r"\b(it|its|they|their|them|he|his|she|her)\b", re.I)
+_QUESTION_WORD_ZH = re.compile(r"什么|哪|谁|几|多少|怎么|如何|为什么|是否|吗")
 _LATIN_ENTITY = re.compile(r"[A-Za-z][A-Za-z0-9.\-]*\d[A-Za-z0-9.\-]*|[A-Z][A-Za-z0-9.\-]{1,}")
 
 
@@ -59,8 +63,23 @@ def _topic(text: str) -> list[str]:
     return _entities(text, latin=True) or _entities(text, latin=False)
 
 
+def _names_own_entity(question: str, lang: str) -> bool:
+    """Whether the question names a topic of its own (then it is not a follow-up)."""
+    if lang == "en":
+        words = question.split()
+        return any(_LATIN_ENTITY.fullmatch(w.strip("?,.!'\"")) for w in words[1:]) or any(
+            ch.isdigit() for ch in question)
+    return bool(_entities(question, latin=True) or _entities(question, latin=False))
+
+
 def resolve_followup(question: str, history: Sequence[Any] | None) -> str:
-    """Rewrite a follow-up into a standalone question (or return it unchanged)."""
+    """Rewrite a follow-up into a standalone question (or return it unchanged).
+
+    Three rules, each narrow on purpose (a standalone question must never be rewritten):
+    a bare ``X呢`` / ``what about X`` swaps X into the previous question; a leading subject
+    pronoun (它/他/其, it/they) is replaced by the previous question's topic; a very short
+    question without any entity of its own (为什么？) is searched with the previous one.
+    """
     prev = previous_questions(history)
     if not prev:
         return question
@@ -68,7 +87,7 @@ def resolve_followup(question: str, history: Sequence[Any] | None) -> str:
     q = question.strip()
     lang = detect_language(q)
     m = (_WHAT_ABOUT_ZH if lang == "zh" else _WHAT_ABOUT_EN).match(q)
-    if m and len(m.group(1)) <= 20:
+    if m and not (lang == "zh" and _QUESTION_WORD_ZH.search(m.group(1))):
         new_entity = m.group(1).strip()
         # Swap the previous question's entity of the same kind for the new one:
         # 那H20呢 after A800是哪家公司推出的 -> H20是哪家公司推出的.
@@ -76,19 +95,26 @@ def resolve_followup(question: str, history: Sequence[Any] | None) -> str:
         if old and old[0] != new_entity:
             return last.replace(old[0], new_entity, 1)
         return f"{new_entity} {last}"
-    pron = _PRONOUN_ZH.match(q) if lang == "zh" else _PRONOUN_EN.search(q)
-    if pron:
-        ents = _topic(last)
-        if ents:
-            if lang == "zh":
-                return ents[0] + q[pron.end():]
-            return q[:pron.start()] + ents[0] + q[pron.end():]
-    if len(q) <= (8 if lang == "zh" else 25):
+    if lang == "zh":
+        import jieba
+
+        first = next((t for t in jieba.lcut(q) if t.strip()), "")
+        if first in _PRONOUNS_ZH:
+            ents = _topic(last)
+            if ents:
+                return ents[0] + q[q.index(first) + len(first):]
+    else:
+        pron = _PRONOUN_EN.search(q)
+        if pron and not _names_own_entity(q, lang):
+            ents = _topic(last)
+            if ents:
+                return q[:pron.start()] + ents[0] + q[pron.end():]
+    short = len(q) <= 6 if lang == "zh" else len(q.split()) <= 3
+    if short and not _names_own_entity(q, lang):
         return f"{last} {q}"
     return question
 
 
-# Parts end at a question mark, or at ", and when/which/..." in English.
 _SUBQUESTION_END = re.compile(r"(?<=[？?])\s*|,\s+and\s+(?=(?:what|which|when|who|where|how|why)\b)", re.I)
 
 

@@ -33,15 +33,25 @@ def configure_environment(data_dir: Path | None = None) -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if not _configured:
         _configured = True
-        _configure_jieba(data_dir)
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        configure_data_dir(data_dir)
 
 
-def _configure_jieba(data_dir: Path) -> None:
-    """Point jieba's 9 MB dictionary cache into the data dir instead of /tmp; silence it."""
-    import logging
-
+def configure_data_dir(data_dir: Path) -> None:
+    """Point caches at a config's data dir: jieba's 9 MB dictionary cache (instead of /tmp)
+    and, unless the user set it, Gradio's temp dir. Called again once a config is loaded."""
     import jieba
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    jieba.dt.tmp_dir = str(data_dir)
-    jieba.setLogLevel(logging.WARNING)
+    data_dir = Path(data_dir)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # read-only install or a bad path: keep the library defaults; ingest reports it
+    if not jieba.dt.initialized:
+        jieba.dt.tmp_dir = str(data_dir)
+    if os.environ.get("GRADIO_TEMP_DIR") == str(DEFAULT_DATA_DIR / "gradio_tmp") or "GRADIO_TEMP_DIR" not in os.environ:
+        os.environ["GRADIO_TEMP_DIR"] = str(data_dir / "gradio_tmp")

@@ -59,8 +59,14 @@ def _client(config: StoreConfig):
                 "start it with `chroma run --path .data/chroma-server --port "
                 f"{config.port}` or set store.mode: embedded"
             ) from exc
-    config.path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(config.path), settings=settings)
+    try:
+        config.path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(config.path), settings=settings)
+    except Exception as exc:  # a file in the way, no permission, a corrupt chroma.sqlite3, ...
+        raise StoreUnavailableError(
+            f"cannot open the index folder {config.path} ({type(exc).__name__}: {exc}); check store.path in "
+            "config.yaml, or delete the folder and re-ingest with `python -m ingest --rebuild`"
+        ) from exc
 
 
 class ChunkStore:
@@ -87,7 +93,11 @@ class ChunkStore:
         existing = self._get(self.name)
         if existing is not None:
             recorded = (existing.metadata or {}).get("embedder")
-            if recorded and recorded != embedder_fingerprint:
+            if recorded and recorded != embedder_fingerprint and existing.count() == 0:
+                # An empty index (e.g. a first ingest that failed) carries no vectors to
+                # protect: drop it so the new embedder can build it.
+                self.drop()
+            elif recorded and recorded != embedder_fingerprint:
                 raise EmbedderMismatchError(
                     f"the index ({self._where()}) was built with embedder {recorded!r}, but the config "
                     f"asks for {embedder_fingerprint!r}; re-ingest with `python -m ingest --rebuild`"

@@ -13,8 +13,8 @@ from functools import lru_cache
 # A sentence ends at one of these (a run of them, e.g. "？！" or "……"), optionally followed by
 # closing quotes/brackets that belong to the same sentence: 他说：“走吧。”
 _SENT_END = r"[。！？!?；;…]+[”’」』）)》\"']*"
-# A full-width or ASCII period ends a sentence only when followed by whitespace/CJK/end,
-# so "3.5" and "e.g." inside Latin text are not cut.
+# An ASCII period ends a sentence only when followed by whitespace, CJK or the line end, so
+# "3.5" and "GPT-3.5" are not cut (an abbreviation such as "e.g. " still is).
 _ASCII_PERIOD = r"\.(?=\s|$|[\u4e00-\u9fff])[”’」』）)\"']*"
 _SENT_RE = re.compile(rf"(?:{_SENT_END}|{_ASCII_PERIOD})")
 # Clause boundaries used only when one sentence alone exceeds the chunk size.

@@ -21,7 +21,7 @@ from typing import Any, Iterator, Sequence
 
 import gradio as gr
 
-from .errors import AssistantError
+from .errors import AssistantError, ConfigError
 from .passages import Answer
 from .ui_html import (  # noqa: F401  (re-exported: the UI's HTML is part of its API)
     _CSS,
@@ -34,6 +34,7 @@ from .ui_html import (  # noqa: F401  (re-exported: the UI's HTML is part of its
     render_question,
     render_searching,
     render_status,
+    render_status_error,
 )
 
 log = logging.getLogger("app.ui")
@@ -185,9 +186,18 @@ def build_ui(assistant) -> gr.Blocks:
 
         def on_reingest(progress=gr.Progress(track_tqdm=True)):
             text = reingest(assistant, progress)
-            return text, render_status(assistant.info()), gr.update(choices=assistant.sources)
+            return text, render_status(assistant.info()), gr.update(choices=assistant.sources, value=[])
 
         reingest_btn.click(on_reingest, None, [summary, status, sources], **busy)
+
+        def on_load():
+            # A page opened after a re-ingest (here or from the command line) shows today's files.
+            try:
+                return render_status(assistant.info()), gr.update(choices=assistant.sources, value=[])
+            except AssistantError as exc:
+                return render_status_error(str(exc)), gr.update(choices=[], value=[])
+
+        demo.load(on_load, None, [status, sources], queue=False)
     return demo
 
 
@@ -210,10 +220,15 @@ def launch_options(config, host: str | None = None, port: int | None = None) -> 
                             "ssr_mode": False, "show_error": False, "quiet": True}
     if not is_loopback(host):
         if config.ui.username and config.ui.password:
+            # Gradio's login travels in clear over plain HTTP: put TLS in front when exposed.
             opts["auth"] = (config.ui.username, config.ui.password)
+        elif config.ui.allow_anonymous:
+            log.warning("serving on %s without a login (ui.allow_anonymous is true)", host)
         else:
-            log.warning("serving on %s without a login: set ui.username and ui.password "
-                        "(or RAG__UI__USERNAME / RAG__UI__PASSWORD) to require one", host)
+            raise ConfigError(
+                f"serving on {host} would expose the assistant to the network without a login: set "
+                "ui.username and ui.password (or RAG__UI__USERNAME / RAG__UI__PASSWORD), or set "
+                "ui.allow_anonymous: true to serve without one")
     return opts
 
 
@@ -224,11 +239,11 @@ def serve(config_path: str | Path | None = None, host: str | None = None, port: 
 
     try:
         config = load_config(config_path)
+        opts = launch_options(config, host, port)
         assistant = Assistant(config)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
-    opts = launch_options(config, host, port)
     demo = build_ui(assistant)
     try:
         demo.queue(default_concurrency_limit=1).launch(prevent_thread_lock=True, **opts)

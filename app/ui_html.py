@@ -195,3 +195,8 @@ def render_status(info: IndexInfo) -> str:
     ]
     body = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
     return f'<div class="rag-panel rag-status"><dl>{body}</dl></div>'
+
+
+def render_status_error(message: str) -> str:
+    """The corpus status box when the index cannot be read."""
+    return f'<div class="rag-panel rag-status rag-notice">{_esc(message)}</div>'

@@ -95,6 +95,10 @@ def run(args) -> int:
     for d in datasets:
         for w in d.warnings:
             print(f"warning: {w}", file=sys.stderr)
+    try:  # before the run, so a bad --out does not throw the results away at the end
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsError(f"cannot write the report to {args.out} ({exc.strerror or exc}): pass --out DIR") from exc
     assistant = Assistant.from_config(args.config)
     result = run_eval(assistant, datasets, k=args.k, baselines=args.baselines, limit=args.limit,
                       progress=not args.no_progress)

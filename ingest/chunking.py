@@ -62,8 +62,13 @@ def chunk_document(doc: Document, max_chars: int, overlap_sentences: int) -> lis
                             lines.line(start), lines.line(end - 1)))
         if j >= len(sentences):
             break
-        # Step back by the overlap, but always move forward by at least one sentence.
-        i = max(i + 1, j - overlap_sentences)
+        # Step back by the overlap, but always move forward by at least one sentence, and
+        # only when the overlapping sentences leave room for a new one (else the next chunk
+        # would lie entirely inside this one).
+        nxt = max(i + 1, j - overlap_sentences)
+        while nxt < j and sentences[j].end - sentences[nxt].start > max_chars:
+            nxt += 1
+        i = nxt
     return chunks
 
 

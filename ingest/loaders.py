@@ -14,7 +14,16 @@ from pathlib import Path
 
 
 class SkipFile(Exception):
-    """This file is left out of the index; the message says why."""
+    """This file is left out of the index; the message says why.
+
+    ``transient`` marks failures that may pass (unreadable right now, a half-written pdf or
+    docx): chunks indexed earlier from the file are then kept. Otherwise (empty, too large,
+    binary) the file no longer holds usable text and its old chunks are removed.
+    """
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass
@@ -118,7 +127,14 @@ def _load_docx(path: Path) -> str:
     import docx
 
     document = docx.Document(str(path))
-    return "\n".join(p.text for p in document.paragraphs)
+    lines = [p.text for p in document.paragraphs]
+    # Table cells are not paragraphs of the body; keep their text, one row per line.
+    for table in document.tables:
+        for row in table.rows:
+            cells = [c.text.strip() for c in row.cells if c.text.strip()]
+            if cells:
+                lines.append(" | ".join(dict.fromkeys(cells)))
+    return "\n".join(lines)
 
 
 def _load_html(data: bytes) -> str:
@@ -136,6 +152,10 @@ def load_document(path: Path, corpus_dir: Path, max_bytes: int) -> Document:
     """Load one file; raise SkipFile with a reason when it cannot be used."""
     source = path.relative_to(corpus_dir).as_posix()
     try:
+        source.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SkipFile("the file name is not valid UTF-8: rename the file") from exc
+    try:
         size = path.stat().st_size
         if size == 0:
             raise SkipFile("empty file")
@@ -143,7 +163,7 @@ def load_document(path: Path, corpus_dir: Path, max_bytes: int) -> Document:
             raise SkipFile(f"larger than corpus.max_file_mb ({size / 1e6:.1f} MB)")
         data = path.read_bytes()
     except OSError as exc:
-        raise SkipFile(f"cannot read: {exc.strerror or exc}") from exc
+        raise SkipFile(f"cannot read: {exc.strerror or exc}", transient=True) from exc
     digest = hashlib.sha256(data).hexdigest()
     suffix = path.suffix.lower()
     try:
@@ -158,5 +178,5 @@ def load_document(path: Path, corpus_dir: Path, max_bytes: int) -> Document:
     except SkipFile:
         raise
     except Exception as exc:  # parsers raise many types on corrupt files
-        raise SkipFile(f"cannot parse as {suffix or 'text'}: {exc}") from exc
+        raise SkipFile(f"cannot parse as {suffix or 'text'}: {exc}", transient=True) from exc
     return Document(source, _check_text(text), digest)

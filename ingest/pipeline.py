@@ -21,6 +21,7 @@ from app.config import Config
 from app.embeddings import Embedder, make_embedder
 from app.errors import AssistantError
 from app.passages import Chunk
+from app.runtime import configure_data_dir
 from app.store import ChunkStore, SentenceRecord, now_iso
 
 from .chunking import chunk_document, sentence_records
@@ -37,6 +38,10 @@ class IngestReport:
 
     files: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: Files with a transient failure whose earlier chunks were kept.
+    kept_on_error: set[str] = field(default_factory=set)
+    #: Files ignored for their extension (not in corpus.extensions).
+    unsupported: list[str] = field(default_factory=list)
     chunks_total: int = 0
     chunks_added: int = 0
     chunks_removed: int = 0
@@ -48,13 +53,16 @@ class IngestReport:
     def summary(self) -> str:
         """One human-readable paragraph."""
         lines = [
-            f"files: {self.files} indexed, {len(self.skipped)} skipped",
+            f"files: {self.files} indexed, {len(self.skipped)} skipped, {len(self.unsupported)} unsupported",
             f"chunks: {self.chunks_total} in index ({self.chunks_added} added/embedded, "
             f"{self.chunks_removed} removed, {self.chunks_kept} kept)",
             f"sentences: {self.sentences_added} added, {self.sentences_removed} removed",
             f"seconds: {self.seconds:.2f}",
         ]
-        lines += [f"skipped {src}: {why}" for src, why in self.skipped]
+        lines += [f"skipped {src}: {why}" + (" (its earlier chunks are kept)" if src in self.kept_on_error else "")
+                  for src, why in self.skipped]
+        if self.unsupported:
+            lines.append(f"ignored (unsupported type): {', '.join(self.unsupported)}")
         return "\n".join(lines)
 
 
@@ -67,17 +75,22 @@ def run_stages(items: list[Any], stages: Iterable[Stage]) -> list[Any]:
 
 # -- read-side stages ----------------------------------------------------------------------
 
-def discover_files(config: Config) -> Stage:
+def discover_files(config: Config, report: IngestReport) -> Stage:
     """Stage: [corpus dir] -> [paths of supported files], sorted, hidden files ignored."""
     def stage(dirs: list[Path]) -> list[Path]:
         found = []
         for d in dirs:
             for p in sorted(d.rglob("*")):
                 rel = p.relative_to(d)
-                if any(part.startswith(".") for part in rel.parts):
+                if any(part.startswith(".") for part in rel.parts) or not p.is_file():
                     continue
-                if p.is_file() and p.suffix.lower() in config.corpus.extensions:
+                if p.suffix.lower() in config.corpus.extensions:
                     found.append(p)
+                else:
+                    report.unsupported.append(rel.as_posix())
+        if report.unsupported:
+            log.warning("ignored %d file(s) of unsupported types (%s); supported: %s", len(report.unsupported),
+                        ", ".join(report.unsupported[:5]), " ".join(config.corpus.extensions))
         return found
     return stage
 
@@ -95,6 +108,8 @@ def load_documents(config: Config, report: IngestReport) -> Stage:
                 src = p.relative_to(config.corpus.dir).as_posix()
                 log.warning("skipping %s: %s", src, exc)
                 report.skipped.append((src, str(exc)))
+                if exc.transient:
+                    report.kept_on_error.add(src)
         report.files = len(docs)
         return docs
     return stage
@@ -123,7 +138,11 @@ def chunk_documents(config: Config) -> Stage:
 @contextmanager
 def writer_lock(data_dir: Path) -> Iterator[None]:
     """One ingesting process at a time per data dir (Chroma's SQLite is single-writer)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AssistantError(f"cannot create the data folder {data_dir} ({exc.strerror or exc}); "
+                             "check data_dir in config.yaml") from exc
     with open(data_dir / "ingest.lock", "w") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -154,8 +173,9 @@ def sync_store(store: ChunkStore, embedder: Embedder, pieces: list[DocumentPiece
                failed_sources: set[str], batch: int, progress: bool) -> None:
     """Make the store hold exactly the given chunks and sentences, embedding only new ones.
 
-    Chunks of files that exist but failed to load this time (``failed_sources``) are kept:
-    a transient read error must not silently drop a document that was indexed before.
+    Chunks of files that failed to load this time for a transient reason (``failed_sources``:
+    unreadable, half-written) are kept: such an error must not silently drop a document that
+    was indexed before. Emptied, oversized or binary files lose their chunks.
     """
     chunks = {c.id: c for p in pieces for c in p.chunks}
     sentences = {s.id: s for p in pieces for s in p.sentences}
@@ -201,15 +221,19 @@ def ingest(config: Config, rebuild: bool = False, progress: bool = True,
         raise AssistantError(f"corpus folder not found: {corpus_dir} (create it and put documents in it, "
                              "or set corpus.dir in config.yaml)")
     embedder = embedder or make_embedder(config.embedding)
+    configure_data_dir(config.data_dir)
     with writer_lock(config.data_dir):
         pieces = run_stages([corpus_dir], [
-            discover_files(config),
+            discover_files(config, report),
             load_documents(config, report),
             chunk_documents(config),
         ])
+        # Load the model before touching the index: a --rebuild with a model that cannot load
+        # must fail while the working index is still there.
+        embedder.embed_documents(["passage probe"])
         store = store or ChunkStore(config.store)
         store.open_for_write(embedder.fingerprint, rebuild=rebuild)
-        failed = {src for src, _ in report.skipped if (corpus_dir / src).exists()}
+        failed = report.kept_on_error
         sync_store(store, embedder, pieces, report, failed, config.embedding.batch_size, progress)
         store.set_index_metadata(last_ingest=now_iso(), files=report.files)
     report.seconds = time.perf_counter() - t0

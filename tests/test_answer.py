@@ -196,5 +196,61 @@ def test_split_subquestions():
 
     assert split_subquestions("CUDA是哪一年推出的?它又是谁推出的?") == ["CUDA是哪一年推出的?", "CUDA又是谁推出的?"]
     assert split_subquestions("华为的异构计算架构叫什么？") == ["华为的异构计算架构叫什么？"]
-    assert split_subquestions("Which chips did Nvidia release in 2022, and when did the US ban them?") == [
-        "Which chips did Nvidia release in 2022", "when did the US ban Nvidia?"]
+    assert split_subquestions("Which chips did Nvidia release in 2022, and when were they banned?") == [
+        "Which chips did Nvidia release in 2022", "when were Nvidia banned?"]
+
+
+@pytest.mark.parametrize("question", [
+    "这场芯片战争的起因是什么？",     # 这场 is not a pronoun subject
+    "美国的出口管制效果怎么样？",     # asks something itself, not "what about X"
+    "CUDA是什么？",                 # short, but names its own topic
+    "那些产油国为什么舍得砸钱？",
+    "Which company makes the chip that Baidu ordered?",
+    "Who founded Nvidia?",
+])
+def test_standalone_questions_are_never_rewritten_by_history(question):
+    """Regression: the first follow-up rules rewrote ordinary second turns (A800场芯片战争…)."""
+    history = ["A800是哪家公司推出的？", "When was the A800 released?"]
+    assert resolve_followup(question, history) == question
+
+
+def test_gbk_bytes_from_a_terminal_are_repaired(assistant):
+    """Regression: GBK bytes in argv arrive as lone surrogates and crashed the embedder."""
+    garbled = "华为的异构计算架构叫什么？".encode("gbk").decode("utf-8", "surrogateescape")
+    answer = assistant.ask(garbled)
+    assert answer.question == "华为的异构计算架构叫什么？" and "CANN" in answer.text
+
+
+def test_long_history_is_truncated_too(assistant):
+    """Regression: a follow-up resolved against a 39,000-char turn was not truncated (33 s)."""
+    answer = assistant.ask("为什么？", history=["美国为什么限制芯片出口" * 4000])
+    assert len(answer.resolved_question) == assistant.config.answer.max_question_chars
+
+
+def test_footnote_marks_in_documents_do_not_look_like_citations(project):
+    from app import Assistant
+    from app.config import load_config
+    from ingest import ingest
+
+    from .conftest import write_config
+
+    (project / "corpus" / "wiki.txt").write_text(
+        "英伟达在2006年推出了CUDA平台[3]。\nHuawei released the Ascend 910 chip in 2019. It was designed for AI training.\n",
+        encoding="utf-8")
+    cfg = load_config(write_config(project, answer={"min_score": -1}))
+    ingest(cfg, progress=False)
+    assistant = Assistant(cfg)
+    answer = assistant.ask("英伟达哪一年推出了CUDA平台？")
+    assert "CUDA平台［3］。[1]" in answer.text
+    assert re.findall(r"\[(\d+)\]", answer.text) == ["1"]
+    # Latin-script sentences quoted together keep the space between them.
+    english = assistant.ask("What was it designed for?", history=["Huawei Ascend 910"])
+    assert "in 2019. It was designed for AI training.[1]" in english.text
+
+
+def test_cli_rejects_a_bad_port_and_top_k_without_traceback():
+    for args in (["serve", "--port", "70000"], ["ask", "--top-k", "0", "问题"]):
+        run = subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, cwd=ROOT,
+                             timeout=120)
+        assert run.returncode == 2 and "Traceback" not in run.stderr
+        assert "is not a TCP port" in run.stderr or "must be at least 1" in run.stderr

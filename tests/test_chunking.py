@@ -114,3 +114,18 @@ def test_sentence_records_have_spans(article):
     assert len(recs) > 100
     for r in recs[:50]:
         assert article.text[r.char_start:r.char_end] == r.text
+
+
+def test_no_chunk_lies_inside_its_predecessor():
+    """Regression: with overlap, sentences of 200 + 90 + 250 chars gave a chunk inside the first."""
+    text = "甲" * 199 + "。" + "乙" * 89 + "。" + "丙" * 249 + "。"
+    chunks = chunk_document(Document("x.txt", text, "x"), 300, 1)
+    for a, b in zip(chunks, chunks[1:]):
+        assert b.char_end > a.char_end
+    assert "".join(dict.fromkeys(c.text for c in chunks)).count("乙") >= 89
+
+
+@pytest.mark.parametrize("max_chars", [150, 200, 300])
+def test_article_chunks_always_advance(article, max_chars):
+    chunks = chunk_document(article, max_chars, 1)
+    assert all(b.char_end > a.char_end for a, b in zip(chunks, chunks[1:]))

@@ -112,3 +112,19 @@ def test_non_utf8_config(tmp_path):
 
 def test_project_config_file_is_the_default():
     assert Path(load_config().source) == DEFAULT_CONFIG_PATH.resolve()
+
+
+def test_env_values_that_are_not_yaml_stay_strings(tmp_path):
+    """Regression: RAG__UI__PASSWORD='@secret' crashed with a YAML scanner error."""
+    path = tmp_path / "c.yaml"
+    path.write_text("", encoding="utf-8")
+    cfg = load_config(path, environ={"RAG__UI__PASSWORD": "@secret: x", "RAG__UI__USERNAME": "123456"})
+    assert cfg.ui.password == "@secret: x" and cfg.ui.username == "123456"
+
+
+@pytest.mark.parametrize("name", ["-docs-", "ab", "a b c", "x" * 60])
+def test_collection_names_chroma_would_reject_fail_at_load(tmp_path, name):
+    path = tmp_path / "c.yaml"
+    path.write_text(f"store:\n  collection: '{name}'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="store.collection"):
+        load_config(path, environ={})

@@ -337,3 +337,11 @@ def test_quality_gate_on_the_gold_set(article_config_path, tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0, out
     assert "FAIL" not in out
+
+
+def test_out_that_is_a_file_fails_before_the_run(article_config_path, tmp_path, capsys):
+    """Regression: --out pointing at a file raised FileExistsError after the whole run."""
+    blocker = tmp_path / "out.txt"
+    blocker.write_text("x", encoding="utf-8")
+    assert main(["--config", str(article_config_path), "--out", str(blocker), "--no-progress"]) == 1
+    assert capsys.readouterr().err.startswith("error: cannot write the report to")

@@ -86,20 +86,64 @@ def test_gbk_empty_and_binary_files(project):
     assert len(chunks) == 1 and "昇腾910B" in chunks[0].text
 
 
-def test_a_failing_file_does_not_drop_its_earlier_chunks(project):
-    path = project / "corpus" / "a.txt"
-    path.write_text("华为推出了昇腾。\n", encoding="utf-8")
+def test_a_half_written_file_does_not_drop_its_earlier_chunks(project):
+    import docx
+
+    path = project / "corpus" / "a.docx"
+    d = docx.Document()
+    d.add_paragraph("华为推出了昇腾。")
+    d.save(path)
     cfg = load_config(write_config(project))
     ingest(cfg, progress=False)
-    path.write_bytes(b"\x00\x01\x02" * 100)  # e.g. a half-written copy
+    path.write_bytes(b"PK\x03\x04 truncated zip")  # e.g. a copy still in progress
     report = ingest(cfg, progress=False)
-    assert [s for s, _ in report.skipped] == ["a.txt"]
+    assert [s for s, _ in report.skipped] == ["a.docx"]
+    assert "earlier chunks are kept" in report.summary()
     assert [c.text for c in _store(cfg).all_chunks()] == ["华为推出了昇腾。"]
 
 
+def test_an_emptied_file_loses_its_chunks(project):
+    """Regression: an emptied (or oversized) file kept serving its old text."""
+    path = project / "corpus" / "a.txt"
+    path.write_text("机密：华为在2019年发布了昇腾910芯片。\n", encoding="utf-8")
+    (project / "corpus" / "b.txt").write_text("英伟达推出了CUDA。\n", encoding="utf-8")
+    cfg = load_config(write_config(project))
+    ingest(cfg, progress=False)
+    path.write_bytes(b"")
+    report = ingest(cfg, progress=False)
+    assert report.chunks_removed == 1
+    assert [c.source for c in _store(cfg).all_chunks()] == ["b.txt"]
+
+
+def test_unsupported_files_are_reported(project):
+    (project / "corpus" / "a.txt").write_text("华为推出了昇腾。\n", encoding="utf-8")
+    (project / "corpus" / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0")
+    report = ingest(load_config(write_config(project)), progress=False)
+    assert report.unsupported == ["old.doc"]
+    assert "ignored (unsupported type): old.doc" in report.summary()
+
+
+def test_failed_rebuild_keeps_the_working_index(project):
+    """Regression: --rebuild dropped the index before finding that the new model cannot load."""
+    (project / "corpus" / "a.txt").write_text("华为推出了昇腾。\n", encoding="utf-8")
+    good = load_config(write_config(project))
+    ingest(good, progress=False)
+    bad = load_config(write_config(project, embedding={"backend": "sentence-transformers",
+                                                        "model": str(project / "no_such_model")}))
+    from app.errors import EmbedderUnavailableError
+
+    with pytest.raises(EmbedderUnavailableError, match="cannot load sentence-transformers model"):
+        ingest(bad, rebuild=True, progress=False)
+    from app import Assistant
+
+    assert Assistant(load_config(write_config(project))).ask("华为推出了什么？").found
+
+
 def test_missing_corpus_dir(tmp_path):
+    from app.errors import AssistantError
+
     cfg = load_config(write_config(tmp_path))
-    with pytest.raises(Exception, match="corpus folder not found"):
+    with pytest.raises(AssistantError, match="corpus folder not found"):
         ingest(cfg, progress=False)
 
 
@@ -217,3 +261,43 @@ def test_server_mode_unreachable_server(project):
 
     with pytest.raises(StoreUnavailableError, match="cannot reach the Chroma server"):
         Assistant(cfg)
+
+
+def test_a_store_path_that_is_a_file_gives_a_clear_error(project):
+    (project / "corpus" / "a.txt").write_text("华为推出了昇腾。\n", encoding="utf-8")
+    (project / "blocker").write_text("not a folder", encoding="utf-8")
+    cfg = load_config(write_config(project, store={"path": "blocker/chroma"}))
+    with pytest.raises(StoreUnavailableError, match="cannot open the index folder .*check store.path"):
+        ingest(cfg, progress=False)
+
+
+def test_reload_after_every_document_is_deleted_stops_answering(project):
+    """Regression: after the corpus was emptied, answers still came from the deleted text."""
+    from app import Assistant
+
+    path = project / "corpus" / "a.txt"
+    path.write_text("机密：华为在2019年发布了昇腾910芯片。\n", encoding="utf-8")
+    cfg = load_config(write_config(project))
+    ingest(cfg, progress=False)
+    assistant = Assistant(cfg)
+    assert assistant.ask("华为哪一年发布了昇腾910？").passages
+    path.unlink()
+    ingest(cfg, progress=False)
+    with pytest.raises(IndexMissingError, match="empty"):
+        assistant.reload()
+    with pytest.raises(IndexMissingError, match="empty"):
+        assistant.ask("华为哪一年发布了昇腾910？")
+
+
+def test_two_local_models_in_same_named_folders_get_different_fingerprints(tmp_path):
+    from app.config import EmbeddingConfig
+    from app.embeddings import make_embedder
+
+    src = _minilm()
+    a, b = tmp_path / "a" / "model", tmp_path / "b" / "model"
+    shutil.copytree(src, a)
+    shutil.copytree(src, b)
+    (b / "config.json").write_text((b / "config.json").read_text() + "\n", encoding="utf-8")
+    fa = make_embedder(EmbeddingConfig(backend="sentence-transformers", model=str(a))).fingerprint
+    fb = make_embedder(EmbeddingConfig(backend="sentence-transformers", model=str(b))).fingerprint
+    assert fa != fb and fa.startswith("sentence-transformers:model@")

@@ -71,8 +71,20 @@ def test_top_k_is_configurable(assistant):
 
 
 def test_source_filter(assistant):
+    from app.errors import AssistantError
+
     assert assistant.retrieve("英伟达", sources=["ai_compute_war.txt"])
-    assert assistant.retrieve("英伟达", sources=["no_such_file.txt"]) == []
+    assert assistant.retrieve("英伟达", sources="ai_compute_war.txt")  # a plain string is one file
+    with pytest.raises(AssistantError, match="not in the index: no_such_file.txt; indexed files: ai_compute_war.txt"):
+        assistant.retrieve("英伟达", sources=["no_such_file.txt"])
+
+
+@pytest.mark.parametrize("bad", [0, -2, 101, 2.5, True])
+def test_bad_top_k_is_refused(assistant, bad):
+    from app.errors import AssistantError
+
+    with pytest.raises(AssistantError, match="top_k must be a whole number from 1 to 100"):
+        assistant.ask("英伟达", top_k=bad)
 
 
 def test_bm25_drops_zero_score_hits_and_keeps_latin_tokens_whole():

@@ -8,6 +8,8 @@ import re
 import gradio as gr
 import pytest
 
+from app.errors import ConfigError
+
 from app import ui
 from app.config import load_config
 from app.passages import Answer, Citation, Passage
@@ -234,10 +236,17 @@ def test_launch_options_bind_loopback_and_ask_for_login_beyond_it(tmp_path):
     config = load_config(write_config(tmp_path))
     opts = ui.launch_options(config)
     assert opts["server_name"] == "127.0.0.1" and opts["server_port"] == config.ui.port and "auth" not in opts
-    assert ui.launch_options(config, host="0.0.0.0", port=9999)["server_port"] == 9999
-    assert "auth" not in ui.launch_options(config, host="0.0.0.0")
-    config = load_config(write_config(tmp_path, ui={"username": "u", "password": "p"}))
-    assert ui.launch_options(config, host="0.0.0.0")["auth"] == ("u", "p")
+    # Beyond loopback without a login: refused unless explicitly allowed.
+    with pytest.raises(ConfigError, match="without a login: set ui.username and ui.password"):
+        ui.launch_options(config, host="0.0.0.0")
+    config = load_config(write_config(tmp_path, ui={"username": "u"}))  # half a login is no login
+    with pytest.raises(ConfigError, match="allow_anonymous"):
+        ui.launch_options(config, host="0.0.0.0")
+    anonymous = load_config(write_config(tmp_path, ui={"allow_anonymous": True}))
+    assert "auth" not in ui.launch_options(anonymous, host="0.0.0.0", port=9999)
+    assert ui.launch_options(anonymous, host="0.0.0.0", port=9999)["server_port"] == 9999
+    config = load_config(write_config(tmp_path, ui={"username": "u", "password": 123456}))
+    assert ui.launch_options(config, host="0.0.0.0")["auth"] == ("u", "123456")
     assert "auth" not in ui.launch_options(config, host="localhost")
     assert ui.is_loopback("::1") and ui.is_loopback("127.0.0.2") and not ui.is_loopback("192.168.1.4")
 
