@@ -180,10 +180,10 @@ def test_phone_width_layout(page, app_url, artifacts_dir):
     assert box and box["width"] <= 390
     page.screenshot(path=str(artifacts_dir / "ui_phone.png"), full_page=True)
     # Below the fold on a phone: the marker link scrolls its card into view.
-    if page.locator('#rag-chat a[href="#cite-1"]').count():
-        page.locator('#rag-chat a[href="#cite-1"]').click()
-        page.wait_for_function("() => { const r = document.getElementById('cite-1').getBoundingClientRect();"
-                               " return r.top < window.innerHeight && r.bottom > 0; }")
+    assert page.locator('#rag-chat a[href="#cite-1"]').count() >= 1
+    page.locator('#rag-chat a[href="#cite-1"]').first.click()
+    page.wait_for_function("() => { const r = document.getElementById('cite-1').getBoundingClientRect();"
+                           " return r.top < window.innerHeight && r.bottom > 0; }")
     page.click("#rag-clear")
     page.wait_for_function("() => !document.querySelector('#rag-chat [data-testid=bot]')")
     assert page.locator("#rag-citations .rag-card").count() == 0
