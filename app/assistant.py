@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .answer import ExtractiveAnswerer, SentenceIndex, Weights
-from .config import Config, load_config
+from .config import AnswerMode, Config, load_config
+from .llm import LLMAnswerer
 from .embeddings import Embedder, make_embedder
 from .errors import AssistantError, EmptyQuestionError
 from .followup import resolve_followup, split_subquestions
@@ -74,9 +75,13 @@ class Assistant:
         lexical = LexicalIndex(chunks)
         sentences = SentenceIndex(*store.all_sentences())
         retriever = Retriever(self.config.retrieval, store, self.embedder, lexical)
-        answerer = ExtractiveAnswerer(self.config.answer, sentences, lexical, self._weights)
-        (self.store, self.lexical, self.sentences, self.retriever, self.answerer, self.sources,
-         self._unavailable) = (store, lexical, sentences, retriever, answerer, sorted({c.source for c in chunks}), None)
+        extractive = ExtractiveAnswerer(self.config.answer, sentences, lexical, self._weights)
+        # Both modes are ready; the LLM client connects only when first used.
+        answerers = {AnswerMode.EXTRACTIVE: extractive, AnswerMode.LLM: LLMAnswerer(self.config.llm, extractive)}
+        answerer = answerers[self.config.answer.mode]
+        (self.store, self.lexical, self.sentences, self.retriever, self.answerer, self._answerers, self.sources,
+         self._unavailable) = (store, lexical, sentences, retriever, answerer, answerers,
+                               sorted({c.source for c in chunks}), None)
 
     def reload(self) -> None:
         """Re-open the index (after an ingestion changed it).
@@ -127,15 +132,20 @@ class Assistant:
         return self.retriever.retrieve(self._clean(question), top_k=top_k, sources=sources, mode=mode)
 
     def ask(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
-            sources: Sequence[str] | None = None) -> Answer:
+            sources: Sequence[str] | None = None, mode: str | None = None) -> Answer:
         """Answer a question with cited passages, or abstain (``found=False``).
 
         ``history`` holds earlier turns (strings, (question, answer) pairs or chat messages);
         a follow-up such as 那H20呢？ is resolved against it before retrieval. ``sources``
-        restricts the search to some files; ``top_k`` overrides the passage count.
+        restricts the search to some files; ``top_k`` overrides the passage count; ``mode``
+        ("extractive" or "llm") overrides ``answer.mode``.
         """
         t0 = time.perf_counter()
         sources = self._check(top_k, sources)
+        try:
+            answerer = self._answerers[AnswerMode(mode)] if mode else self.answerer
+        except ValueError:
+            raise AssistantError(f"unknown answer mode {mode!r}: use extractive or llm") from None
         question = self._clean(question)
         # The rewrite may pull in a long earlier turn: the length limit applies to it too.
         resolved = resolve_followup(question, history)[: self.config.answer.max_question_chars]
@@ -145,16 +155,16 @@ class Assistant:
             passages = self.retriever.retrieve(resolved, query_vector=qvec, top_k=top_k, sources=sources)
             parts = split_subquestions(resolved)
             subquestions = [(p, self.embedder.embed_query(p)) for p in parts] if len(parts) > 1 else []
-            answer = self.answerer.answer(resolved, qvec, passages, language, subquestions=subquestions)
+            answer = answerer.answer(resolved, qvec, passages, language, subquestions=subquestions)
         answer.question = question
         answer.resolved_question = resolved if resolved != question else None
         answer.elapsed_ms = round((time.perf_counter() - t0) * 1000, 2)
         return answer
 
     def ask_stream(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
-                   sources: Sequence[str] | None = None) -> Iterator[tuple[str, Answer]]:
+                   sources: Sequence[str] | None = None, mode: str | None = None) -> Iterator[tuple[str, Answer]]:
         """Yield the answer text growing sentence by sentence, with the final Answer each time."""
-        answer = self.ask(question, history=history, top_k=top_k, sources=sources)
+        answer = self.ask(question, history=history, top_k=top_k, sources=sources, mode=mode)
         if not answer.found:
             yield answer.text, answer
             return

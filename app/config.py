@@ -52,6 +52,7 @@ class AnswerMode(str, Enum):
     """How answers are composed."""
 
     EXTRACTIVE = "extractive"
+    LLM = "llm"
 
 
 class CorpusConfig(_Section):
@@ -125,6 +126,20 @@ class AnswerConfig(_Section):
     max_question_chars: int = Field(2000, ge=20)
 
 
+class LLMConfig(_Section):
+    """An OpenAI-compatible chat server for ``answer.mode: llm``."""
+
+    base_url: str = "http://127.0.0.1:8080/v1"
+    model: str = "local"
+    api_key: str | None = None
+    timeout_s: float = Field(60.0, gt=0)
+    max_tokens: int = Field(256, ge=16, le=8192)
+    temperature: float = Field(0.1, ge=0, le=2)
+    context_window: int = Field(4096, ge=512)
+    #: How many of the retrieved passages the model sees.
+    passages: int = Field(5, ge=1, le=20)
+
+
 class UIConfig(_Section):
     """The browser UI. Binding to anything but loopback is an explicit choice."""
 
@@ -146,6 +161,7 @@ class Config(_Section):
     store: StoreConfig = StoreConfig()
     retrieval: RetrievalConfig = RetrievalConfig()
     answer: AnswerConfig = AnswerConfig()
+    llm: LLMConfig = LLMConfig()
     ui: UIConfig = UIConfig()
     #: The file this config came from (None for a config built in code).
     source: Path | None = Field(None, exclude=True)

@@ -80,6 +80,10 @@ class Answer:
     resolved_question: str | None = None
     confidence: float = 0.0
     elapsed_ms: float = 0.0
+    #: How the text was composed: "extractive" (verbatim sentences) or "llm".
+    mode: str = "extractive"
+    #: Something the reader should know about this answer (e.g. the LLM was unreachable).
+    notice: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""

@@ -67,7 +67,8 @@ def _bot(text: str, answer: Answer) -> dict:
 
 
 def chat_stream(assistant, question: str, history: Sequence[dict] | None = None, top_k: int | None = None,
-                sources: Sequence[str] | None = None) -> Iterator[tuple[list[dict], str, list[dict]]]:
+                sources: Sequence[str] | None = None, mode: str | None = None
+                ) -> Iterator[tuple[list[dict], str, list[dict]]]:
     """Answer ``question``, yielding ``(chat messages, citations panel, history)`` as it grows.
 
     ``history`` is the raw conversation (Gradio messages format, unescaped) that feeds
@@ -81,7 +82,8 @@ def chat_stream(assistant, question: str, history: Sequence[dict] | None = None,
     if question.strip():  # show the question at once; the answer follows
         yield shown + [user], render_searching(question), history
     try:
-        stream = assistant.ask_stream(question, history=history, top_k=top_k, sources=list(sources or []) or None)
+        stream = assistant.ask_stream(question, history=history, top_k=top_k, sources=list(sources or []) or None,
+                                      mode=mode)
         # Hold one item back so the last yield is known to be the final one, and make it the
         # full answer text even if the sentence split dropped something.
         last = None
@@ -162,6 +164,8 @@ def build_ui(assistant) -> gr.Blocks:
                                       label="Passages to retrieve (top-k)")
                     sources = gr.Dropdown(assistant.sources, value=[], multiselect=True,
                                           label="Only search these files (empty: all)")
+                    mode = gr.Radio(["extractive", "llm"], value=config.answer.mode.value,
+                                    label=f"Answer mode (llm: the server at {config.llm.base_url})")
                 with gr.Accordion("Corpus", open=False, elem_id="rag-corpus"):
                     status = gr.HTML(render_status(assistant.info()), elem_id="rag-status")
                     reingest_btn = gr.Button(f"Re-ingest {config.corpus.dir.name}/", size="sm")
@@ -171,15 +175,15 @@ def build_ui(assistant) -> gr.Blocks:
                 panel = gr.HTML(render_citations(None), elem_id="rag-citations", head=f"<style>{_CSS}</style>",
                                 js_on_load=_NAV_JS, padding=True)
 
-        def respond(q, hist, k, srcs):
-            for chat, html_, new_hist in chat_stream(assistant, q, hist, int(k), srcs):
+        def respond(q, hist, k, srcs, m):
+            for chat, html_, new_hist in chat_stream(assistant, q, hist, int(k), srcs, m):
                 yield chat, html_, new_hist, ""
 
         outputs = [chatbot, panel, history, question]
         for trigger in (question.submit, ask.click):
-            trigger(respond, [question, history, top_k, sources], outputs, **busy)
+            trigger(respond, [question, history, top_k, sources, mode], outputs, **busy)
         for button in examples:
-            button.click(respond, [button, history, top_k, sources], outputs, **busy)
+            button.click(respond, [button, history, top_k, sources, mode], outputs, **busy)
         clear.click(lambda: ([], render_citations(None), [], ""), None, outputs, queue=False)
         # The chat's own trash icon empties the display; forget the conversation with it.
         chatbot.clear(lambda: (render_citations(None), []), None, [panel, history], queue=False)

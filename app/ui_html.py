@@ -134,6 +134,8 @@ def render_citations(answer: Answer | None, complete: bool = True) -> str:
     parts = [f'<div class="rag-panel" {state} data-found="{str(answer.found).lower()}">']
     if answer.resolved_question:
         parts.append(f'<p class="rag-muted">Searched as: {_esc(answer.resolved_question)}</p>')
+    if answer.notice:
+        parts.append(f'<div class="rag-notice rag-answer-notice" role="status">{_esc(answer.notice)}</div>')
     if answer.found:
         cited = {c.id for c in answer.citations}
         parts.append(f"<h3>Sources cited ({len(answer.citations)})</h3>")
@@ -151,7 +153,9 @@ def render_citations(answer: Answer | None, complete: bool = True) -> str:
         if closest:
             parts.append(f"<h3>Closest passages ({len(closest)})</h3>")
             parts += [render_card(p) for p in closest]
-    parts.append(f'<p class="rag-muted">confidence {answer.confidence:.2f} · {answer.elapsed_ms:.0f} ms</p>')
+    written = "written by the LLM from the cited passages" if answer.mode == "llm" else "quoted from the documents"
+    parts.append(f'<p class="rag-muted">{written} · confidence {answer.confidence:.2f} · '
+                 f'{answer.elapsed_ms:.0f} ms</p>')
     parts.append("</div>")
     return "".join(parts)
 
