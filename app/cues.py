@@ -92,26 +92,18 @@ def strip_question_values(sentence: str, question: str) -> str:
     return sentence
 
 
+# An enumeration: items separated by 、 or 和/与/及, or several commas.
+_LIST = re.compile(r"、|[和与及]|,.*,|，.*，|第[一二三]")
+_SENTENCE_PATTERNS = {Cue.YEAR: _YEAR, Cue.TIME: _TIME, Cue.NUMBER: _NUMBER, Cue.MODEL: _MODEL,
+                      Cue.MONEY: _MONEY, Cue.DEFINITION: _DEFINITION, Cue.LIST: _LIST}
+
+
 def sentence_has(cue: Cue, sentence: str) -> bool:
     """Whether a sentence can answer a question with this cue."""
-    if cue is Cue.YEAR:
-        return bool(_YEAR.search(sentence))
-    if cue is Cue.TIME:
-        return bool(_TIME.search(sentence))
-    if cue is Cue.NUMBER:
-        return bool(_NUMBER.search(sentence))
     if cue is Cue.PERSON:
         return _has_person(sentence)
-    if cue is Cue.MODEL:
-        return bool(_MODEL.search(sentence))
-    if cue is Cue.MONEY:
-        return bool(_MONEY.search(sentence))
-    if cue is Cue.DEFINITION:
-        return bool(_DEFINITION.search(sentence))
-    if cue is Cue.LIST:
-        # An enumeration: items separated by 、 or 和/与/及, or several commas.
-        return bool(re.search(r"、|[和与及]|,.*,|，.*，|第[一二三]", sentence))
-    return True
+    pattern = _SENTENCE_PATTERNS.get(cue)
+    return bool(pattern.search(sentence)) if pattern else True
 
 
 # Question words whose neighbours name the thing asked about (the "focus").

@@ -34,6 +34,18 @@ def write_config(folder: Path, **sections) -> Path:
     return path
 
 
+def stop_process(proc) -> None:
+    """Terminate a server started by a fixture; kill it if it does not stop in 10 s."""
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
 def free_port() -> int:
     """A free TCP port on loopback."""
     with socket.socket() as s:

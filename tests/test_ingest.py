@@ -15,7 +15,7 @@ from app.errors import EmbedderMismatchError, IndexMissingError, StoreUnavailabl
 from app.store import ChunkStore
 from ingest import ingest
 
-from .conftest import ARTICLE, ROOT, free_port, write_config
+from .conftest import ARTICLE, ROOT, free_port, stop_process, write_config
 
 GBK_TEXT = "昇腾910B是华为的AI芯片。\n它可以对标英伟达的A100。\n这款芯片支持CANN异构计算架构。\n"
 
@@ -235,11 +235,7 @@ def chroma_server(tmp_path):
             pytest.fail("chroma server did not start")
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 @pytest.mark.server

@@ -20,7 +20,7 @@ from app.config import load_config
 from app.llm import build_messages, cite
 from app.passages import Passage
 
-from .conftest import free_port
+from .conftest import free_port, stop_process
 
 TEMPLATE = Path(__file__).parent / "data" / "chat_template.jinja"
 
@@ -119,11 +119,7 @@ def llama_server(tmp_path_factory):
             pytest.fail("llama-server did not become healthy in 120 s")
         yield f"http://127.0.0.1:{port}/v1"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()
 
 
