@@ -39,17 +39,16 @@ def test_missing_file(tmp_path):
         load_config(tmp_path / "nope.yaml")
 
 
-def test_bad_yaml_names_the_file(tmp_path):
+@pytest.mark.parametrize("text,message", [
+    ("corpus: [unclosed\n", r"c\.yaml is not valid YAML"),
+    ("- a\n- b\n", "must be a mapping"),
+    ("embedding:\n  backend: sentence-transformers\n", "needs `model`"),
+    ("store:\n  collection: 'a b'\n", "store.collection"),
+])
+def test_file_errors_have_clear_messages(tmp_path, text, message):
     path = tmp_path / "c.yaml"
-    path.write_text("corpus: [unclosed\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"c\.yaml is not valid YAML"):
-        load_config(path, environ={})
-
-
-def test_not_a_mapping(tmp_path):
-    path = tmp_path / "c.yaml"
-    path.write_text("- a\n- b\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="must be a mapping"):
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
         load_config(path, environ={})
 
 
@@ -72,20 +71,6 @@ def test_bad_values_each_get_a_line(tmp_path):
     assert any(line.strip().startswith("retrieval.top_k:") for line in lines)
     assert any(line.strip().startswith("store.mode:") and "embedded" in line for line in lines)
     assert any(line.strip().startswith("ui.port:") for line in lines)
-
-
-def test_sentence_transformers_needs_a_model(tmp_path):
-    path = tmp_path / "c.yaml"
-    path.write_text("embedding:\n  backend: sentence-transformers\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="needs `model`"):
-        load_config(path, environ={})
-
-
-def test_bad_collection_name(tmp_path):
-    path = tmp_path / "c.yaml"
-    path.write_text("store:\n  collection: 'a b'\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="store.collection"):
-        load_config(path, environ={})
 
 
 def test_environment_overrides(tmp_path):

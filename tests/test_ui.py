@@ -38,18 +38,21 @@ def _citation(text: str, number: int, highlights, source: str = "a.txt") -> Cita
                     line_start=3, line_end=5, score=0.03, rank=number, number=number, highlights=highlights)
 
 
-@pytest.fixture(scope="module")
-def xss_assistant(tmp_path_factory, assistant):
+def xss_project_assistant(folder, embedder):
     """An Assistant over a corpus whose text holds HTML/script payloads (shares the model)."""
     from app import Assistant
     from ingest import ingest
 
-    folder = tmp_path_factory.mktemp("xss_project")
     (folder / "corpus").mkdir()
     (folder / "corpus" / "xss_probe.txt").write_text(XSS_TEXT, encoding="utf-8")
     config = load_config(write_config(folder))
-    ingest(config, progress=False, embedder=assistant.embedder)
-    return Assistant(config, embedder=assistant.embedder)
+    ingest(config, progress=False, embedder=embedder)
+    return Assistant(config, embedder=embedder)
+
+
+@pytest.fixture(scope="module")
+def xss_assistant(tmp_path_factory, assistant):
+    return xss_project_assistant(tmp_path_factory.mktemp("xss_project"), assistant.embedder)
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from app import ui
-from app.config import load_config
-from tests.conftest import ROOT, free_port, write_config
-from tests.test_ui import XSS_TEXT
+from tests.conftest import ROOT, free_port
+from tests.test_ui import xss_project_assistant
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -54,15 +53,8 @@ def app_url(assistant):
 @pytest.fixture(scope="module")
 def xss_url(tmp_path_factory, assistant):
     """The app over a corpus whose text holds <script> and <img onerror> payloads."""
-    from app import Assistant
-    from ingest import ingest
-
-    folder = tmp_path_factory.mktemp("xss_browser")
-    (folder / "corpus").mkdir()
-    (folder / "corpus" / "xss_probe.txt").write_text(XSS_TEXT, encoding="utf-8")
-    config = load_config(write_config(folder))
-    ingest(config, progress=False, embedder=assistant.embedder)
-    demo, url = _launch(Assistant(config, embedder=assistant.embedder))
+    xss = xss_project_assistant(tmp_path_factory.mktemp("xss_browser"), assistant.embedder)
+    demo, url = _launch(xss)
     yield url
     demo.close(verbose=False)
 
