@@ -95,16 +95,23 @@ class SentenceIndex:
         rec = self.records[idx]
         lst = self._by_source.get(rec.source, [])
         pos = bisect.bisect_left(lst, (rec.char_start, idx))
-        return [i for _, i in lst[pos + 1: pos + 1 + n]]
+        out: list[int] = []
+        for _, i in lst[pos + 1:pos + 1 + 2 * n + 8]:  # a few headings may lie in between
+            if not self.records[i].heading:
+                out.append(i)
+                if len(out) == n:
+                    break
+        return out
 
     def within(self, source: str, start: int, end: int) -> list[int]:
-        """Indices of sentences lying inside [start, end) of a source."""
+        """Indices of the quotable sentences lying inside [start, end) of a source (headings
+        are context for retrieval, not answers)."""
         lst = self._by_source.get(source, [])
         i = bisect.bisect_left(lst, (start, -1))
         out = []
         while i < len(lst) and lst[i][0] < end:
             idx = lst[i][1]
-            if self.records[idx].char_end <= end:
+            if self.records[idx].char_end <= end and not self.records[idx].heading:
                 out.append(idx)
             i += 1
         return out
@@ -261,8 +268,7 @@ class ExtractiveAnswerer:
                 return p
         for chunk in self.lexical.chunks:
             if holds(chunk):
-                extra = Passage(chunk.id, chunk.text, chunk.source, chunk.char_start, chunk.char_end,
-                                chunk.line_start, chunk.line_end, rank=len(passages) + 1)
+                extra = Passage.from_chunk(chunk, rank=len(passages) + 1)
                 passages.append(extra)
                 return extra
         return preferred

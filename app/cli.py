@@ -20,6 +20,8 @@ def _print_answer(answer) -> None:
     for i, p in enumerate(shown, 1):
         number = getattr(p, "number", i)
         print(f"[{number}] {p.location}  (score {p.score:.4f})")
+        if p.section:
+            print(f"    § {p.section}")
         print("    " + p.text.replace("\n", "\n    "))
 
 

@@ -17,16 +17,31 @@ class Chunk:
     char_end: int
     line_start: int  # 1-based, inclusive
     line_end: int  # 1-based, inclusive
+    #: Heading path the chunk sits under (``第 4 章 … › 4.5.4 …``), None when the file has none.
+    section: str | None = None
+    #: 1-based page the chunk starts on (PDF), None for formats without pages.
+    page: int | None = None
 
     def metadata(self) -> dict[str, Any]:
-        """The Chroma metadata for this chunk (everything but id and text)."""
-        return {
+        """The Chroma metadata for this chunk (everything but id and text; Chroma stores no None)."""
+        meta: dict[str, Any] = {
             "source": self.source,
             "char_start": self.char_start,
             "char_end": self.char_end,
             "line_start": self.line_start,
             "line_end": self.line_end,
         }
+        if self.section:
+            meta["section"] = self.section
+        if self.page is not None:
+            meta["page"] = self.page
+        return meta
+
+    @property
+    def context_text(self) -> str:
+        """The text embedded and BM25-indexed: the section path as a contextual header, then
+        the chunk. Answers quote ``text`` only."""
+        return f"{self.section}\n{self.text}" if self.section else self.text
 
 
 @dataclass
@@ -44,13 +59,23 @@ class Passage:
     dense_score: float | None = None  # cosine similarity, when the dense leg found it
     lexical_score: float | None = None  # BM25 score, when the lexical leg found it
     rank: int = 0  # 1-based position in Answer.passages
+    #: Heading path in the document (``第 4 章 … › 4.5.4 …``); None when unknown.
+    section: str | None = None
+    #: 1-based PDF page the passage starts on; None for formats without pages.
+    page: int | None = None
+
+    @classmethod
+    def from_chunk(cls, chunk: Chunk, **scores: Any) -> "Passage":
+        """A passage for a stored chunk (scores and rank as keyword arguments)."""
+        return cls(chunk.id, chunk.text, chunk.source, chunk.char_start, chunk.char_end, chunk.line_start,
+                   chunk.line_end, section=chunk.section, page=chunk.page, **scores)
 
     @property
     def location(self) -> str:
-        """Human-readable place, e.g. ``article.txt:12-15``."""
-        if self.line_start == self.line_end:
-            return f"{self.source}:{self.line_start}"
-        return f"{self.source}:{self.line_start}-{self.line_end}"
+        """Human-readable place, e.g. ``article.txt:12-15`` or ``guide.pdf:40-42 (p. 7)``."""
+        lines = str(self.line_start) if self.line_start == self.line_end else f"{self.line_start}-{self.line_end}"
+        page = f" (p. {self.page})" if self.page is not None else ""
+        return f"{self.source}:{lines}{page}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""

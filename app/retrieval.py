@@ -28,7 +28,9 @@ class LexicalIndex:
         # Lower-cased text of the corpus, for substring checks of terms jieba splits
         # differently in questions and passages.
         self._text = "\n".join(c.text.lower() for c in self.chunks)
-        self.tokens = [tokenize(c.text) for c in self.chunks]
+        # Section paths are indexed with the chunk (a contextual header): a question about
+        # "严格的密码规则" finds the chunks under that heading even when they never repeat it.
+        self.tokens = [tokenize(c.context_text) for c in self.chunks]
         self._bm25 = None
         if any(self.tokens):
             self._bm25 = bm25s.BM25()
@@ -67,8 +69,7 @@ class LexicalIndex:
 
 
 def _passage(chunk: Chunk) -> Passage:
-    return Passage(chunk.id, chunk.text, chunk.source, chunk.char_start, chunk.char_end,
-                   chunk.line_start, chunk.line_end)
+    return Passage.from_chunk(chunk)
 
 
 def fuse(dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]], config: RetrievalConfig

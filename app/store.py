@@ -31,6 +31,15 @@ class SentenceRecord:
     source: str
     char_start: int
     char_end: int
+    #: Part of a heading line: context for retrieval, never quoted as an answer.
+    heading: bool = False
+
+    def metadata(self) -> dict[str, Any]:
+        """The Chroma metadata for this sentence."""
+        meta: dict[str, Any] = {"source": self.source, "char_start": self.char_start, "char_end": self.char_end}
+        if self.heading:
+            meta["heading"] = True
+        return meta
 
 
 @dataclass
@@ -194,7 +203,7 @@ class ChunkStore:
     def add_sentences(self, sentences: Sequence[SentenceRecord], vectors: np.ndarray) -> None:
         """Insert sentence vectors."""
         self._add(self._sentences, [s.id for s in sentences], [s.text for s in sentences],
-                  [{"source": s.source, "char_start": s.char_start, "char_end": s.char_end} for s in sentences],
+                  [s.metadata() for s in sentences],
                   vectors)
 
     def _add(self, coll, ids, docs, metas, vectors) -> None:
@@ -218,7 +227,7 @@ class ChunkStore:
             part = sentences[i:i + step]
             self._sentences.update(
                 ids=[s.id for s in part],
-                metadatas=[{"source": s.source, "char_start": s.char_start, "char_end": s.char_end} for s in part],
+                metadatas=[s.metadata() for s in part],
             )
 
     def delete_chunks(self, ids: Iterable[str]) -> None:
@@ -248,7 +257,7 @@ class ChunkStore:
     def all_sentences(self) -> tuple[list[SentenceRecord], np.ndarray]:
         """Every sentence and its vector (loaded once by the answerer)."""
         got = self._sentences.get(include=["documents", "metadatas", "embeddings"])
-        records = [SentenceRecord(i, d, m["source"], m["char_start"], m["char_end"])
+        records = [SentenceRecord(i, d, m["source"], m["char_start"], m["char_end"], bool(m.get("heading")))
                    for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
         emb = got["embeddings"]
         vectors = np.asarray(emb, dtype=np.float32) if emb is not None and len(emb) else np.zeros((0, 1), np.float32)
@@ -269,8 +278,10 @@ class ChunkStore:
 
 
 def _chunk(cid: str, text: str, meta: dict[str, Any]) -> Chunk:
+    page = meta.get("page")
     return Chunk(cid, text, meta["source"], int(meta["char_start"]), int(meta["char_end"]),
-                 int(meta["line_start"]), int(meta["line_end"]))
+                 int(meta["line_start"]), int(meta["line_end"]), section=meta.get("section") or None,
+                 page=int(page) if page is not None else None)
 
 
 def now_iso() -> str:

@@ -31,6 +31,7 @@ _CSS = """
 .rag-card-head { display: flex; flex-wrap: wrap; gap: 4px 10px; align-items: baseline; font-size: 13px; }
 .rag-num { font-weight: 700; color: #2563eb; font-size: 14px; }
 .rag-src { font-family: var(--font-mono); overflow-wrap: anywhere; }
+.rag-section { font-size: 0.85em; opacity: 0.75; margin: 0.15em 0 0.3em; }
 .rag-score { color: var(--body-text-color-subdued); margin-left: auto; }
 .rag-text { white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0 0; }
 .rag-text mark, .rag-legend mark { background: #fde68a; color: #1f2937; border-radius: 3px; padding: 0 2px; }
@@ -94,7 +95,8 @@ def highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
 
 
 def _lines(p: Passage) -> str:
-    return f"line {p.line_start}" if p.line_start == p.line_end else f"lines {p.line_start}–{p.line_end}"
+    lines = f"line {p.line_start}" if p.line_start == p.line_end else f"lines {p.line_start}–{p.line_end}"
+    return f"p. {p.page} · {lines}" if p.page is not None else lines
 
 
 def render_card(p: Passage, number: int | None = None) -> str:
@@ -116,7 +118,8 @@ def render_card(p: Passage, number: int | None = None) -> str:
         f'<div class="rag-card-head">{head}<span class="rag-src">{_esc(p.source)}</span>'
         f'<span class="rag-lines">{_lines(p)}</span>'
         f'<span class="rag-score" title="{title}">score {p.score:.4f}</span></div>'
-        f'<div class="rag-text">{body}</div></article>'
+        + (f'<div class="rag-section">{_esc(p.section)}</div>' if p.section else "")
+        + f'<div class="rag-text">{body}</div></article>'
     )
 
 

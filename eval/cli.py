@@ -26,8 +26,9 @@ FLOORS_FAILED = 2
 
 
 def default_datasets() -> list[Path]:
-    """Every ``eval/datasets/*.jsonl``."""
-    return sorted(DATASETS_DIR.glob("*.jsonl"))
+    """Every ``eval/datasets/*.jsonl`` (the project corpus) and ``eval/datasets/*/gold.jsonl``
+    (each with its own ``corpus/`` folder)."""
+    return sorted(DATASETS_DIR.glob("*.jsonl")) + sorted(DATASETS_DIR.glob("*/gold.jsonl"))
 
 
 def _positive(value: str) -> int:
@@ -63,14 +64,14 @@ def _datasets(args, floors) -> list[Path]:
     if args.dataset:
         paths: list[Path] = []
         for p in args.dataset:  # a folder stands for every *.jsonl in it
-            found = sorted(p.glob("*.jsonl")) if p.is_dir() else [p]
+            found = (sorted(p.glob("*.jsonl")) or sorted(p.glob("*/gold.jsonl"))) if p.is_dir() else [p]
             if not found:
                 raise DatasetError(f"no *.jsonl files in {p}")
             paths += found
         return paths
     if floors is not None and floors.dataset:
-        path = Path(floors.dataset)
-        return [path if path.is_absolute() else DATASETS_DIR / path]
+        names = [floors.dataset] if isinstance(floors.dataset, str) else list(floors.dataset)
+        return [Path(n) if Path(n).is_absolute() else DATASETS_DIR / n for n in names]
     found = default_datasets()
     if not found:
         raise DatasetError(f"no datasets in {DATASETS_DIR}: pass --dataset PATH")

@@ -51,7 +51,9 @@ class LoadedDataset:
 
     @property
     def name(self) -> str:
-        """The file's stem, e.g. ``article_gold``."""
+        """The file's stem (``article_gold``), or its folder for ``<name>/gold.jsonl`` with a corpus."""
+        if self.path.stem == "gold" and (self.path.parent / "corpus").is_dir():
+            return self.path.parent.name
         return self.path.stem
 
 

@@ -28,7 +28,8 @@ class Floors:
     path: Path
     floors: dict[str, float] = field(default_factory=dict)
     ceilings: dict[str, float] = field(default_factory=dict)
-    dataset: str | None = None
+    #: Dataset file(s) the floors were measured on, relative to eval/datasets/.
+    dataset: str | list[str] | None = None
     k: int | None = None
     system: str = "pipeline"
 
@@ -78,8 +79,12 @@ def load_floors(path: str | Path | None = None) -> Floors:
     k = raw.get("k")
     if k is not None and (isinstance(k, bool) or not isinstance(k, int)):
         raise FloorsError(f"{path}: `k` must be an integer")
+    dataset = raw.get("dataset")
+    if dataset is not None and not (isinstance(dataset, str) or
+                                    (isinstance(dataset, list) and all(isinstance(d, str) for d in dataset))):
+        raise FloorsError(f"{path}: `dataset` must be a file name or a list of them")
     return Floors(path, _bounds(raw.get("floors"), "floors", path), _bounds(raw.get("ceilings"), "ceilings", path),
-                  raw.get("dataset"), k, str(raw.get("system") or "pipeline"))
+                  dataset, k, str(raw.get("system") or "pipeline"))
 
 
 def measured(summary: dict[str, Any], key: str) -> float | None:

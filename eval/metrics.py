@@ -218,4 +218,14 @@ def summarize(rows: Sequence[Row]) -> dict[str, Any]:
     }
     if len({r.dataset for r in rows}) > 1:
         out["by_dataset"] = group_by(rows, lambda r: r.dataset)
+        out["corpus_mean"] = corpus_mean(out["by_dataset"])
+    return out
+
+
+def corpus_mean(by_dataset: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Each rate metric averaged over datasets (every corpus counts once, whatever its size)."""
+    out: dict[str, Any] = {"n": sum(g["n"] for g in by_dataset.values()), "datasets": len(by_dataset)}
+    for m in RATE_METRICS:
+        values = [g[m] for g in by_dataset.values() if g.get(m) is not None]
+        out[m] = sum(values) / len(values) if values else None
     return out

@@ -75,6 +75,9 @@ def group_table(doc: dict[str, Any], system: str, by: str) -> str:
     groups = doc["systems"][system][by]
     header = [by.removeprefix("by_"), "n"] + [label(m, k) for m in GROUP_METRICS]
     rows = [[name, str(g["n"])] + [fmt(m, g.get(m)) for m in GROUP_METRICS] for name, g in groups.items()]
+    mean = doc["systems"][system].get("corpus_mean") if by == "by_dataset" else None
+    if mean:
+        rows.append(["mean of datasets", str(mean["n"])] + [fmt(m, mean.get(m)) for m in GROUP_METRICS])
     return md_table(header, rows)
 
 
@@ -173,6 +176,9 @@ def render_stdout(doc: dict[str, Any]) -> str:
     if PIPELINE in doc["systems"]:
         parts += ["", "Our pipeline by type", group_table(doc, PIPELINE, "by_type"),
                   "", "Our pipeline by language", group_table(doc, PIPELINE, "by_lang")]
+        if "by_dataset" in doc["systems"][PIPELINE]:
+            parts += ["", "Our pipeline by dataset (each with its own corpus and index)",
+                      group_table(doc, PIPELINE, "by_dataset")]
     return "\n".join(parts)
 
 

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 from app import Answer, Assistant
 
 from .baselines import build_systems
+from .corpora import open_corpus
 from .dataset import LoadedDataset, Question
 from .metrics import Row, score_question, summarize
 
@@ -109,15 +110,39 @@ class EvalRun:
 
 def run_eval(assistant: Assistant, datasets: Sequence[LoadedDataset], k: int, baselines: bool = False,
              limit: int | None = None, progress: bool = True) -> EvalRun:
-    """Run our pipeline (and the baselines) over the questions of ``datasets``."""
+    """Run our pipeline (and the baselines) over the questions of ``datasets``.
+
+    A dataset with its own corpus (``<name>/gold.jsonl`` + ``<name>/corpus/``) is asked
+    against an index of that corpus (:mod:`eval.corpora`); the others use ``assistant``.
+    Rows keep their dataset's name, so the report gives metrics per corpus.
+    """
     started = time.perf_counter()
-    questions = [q for d in datasets for q in d.questions]
-    if limit is not None:
-        questions = questions[:limit]
+    budget = limit
     warnings = [w for d in datasets for w in d.warnings]
-    systems, build_warnings = build_systems(assistant, baselines)
-    warnings += build_warnings
-    results = [run_system(s, questions, k, progress) for s in systems]
+    results: dict[str, SystemResult] = {}
+    questions: list[Question] = []
+    corpora = []
+    for d in datasets:
+        chosen = d.questions if budget is None else d.questions[:budget]
+        if not chosen:
+            continue
+        if budget is not None:
+            budget -= len(chosen)
+        t0 = time.perf_counter()
+        corpus_assistant = open_corpus(assistant, d, progress=progress)
+        info = corpus_assistant.info()
+        corpora.append({"dataset": d.name, "corpus": str(corpus_assistant.config.corpus.dir),
+                        "files": len(info.files), "chunks": info.chunks, "sentences": info.sentences,
+                        "open_s": round(time.perf_counter() - t0, 2)})
+        systems, build_warnings = build_systems(corpus_assistant, baselines)
+        warnings += [w for w in build_warnings if w not in warnings]
+        for system in systems:
+            part = run_system(system, chosen, k, progress)
+            if system.name in results:
+                results[system.name].rows += part.rows
+            else:
+                results[system.name] = part
+        questions += chosen
     cfg = assistant.config
     meta = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -126,13 +151,14 @@ def run_eval(assistant: Assistant, datasets: Sequence[LoadedDataset], k: int, ba
         "questions": len(questions),
         "datasets": [{"name": d.name, "path": str(d.path), "questions": len(d.questions),
                       "lines_skipped": d.lines_skipped} for d in datasets],
+        "corpora": corpora,
         "config_path": str(cfg.source) if cfg.source else None,
         "config": cfg.model_dump(mode="json"),
         "embedder": getattr(assistant.embedder, "fingerprint", "?"),
-        "systems": {s.name: s.label for s in results},
+        "systems": {s.name: s.label for s in results.values()},
         "llm_judge": None,
         "matching": "string match after app.text.normalize (NFKC, lower-case, letters/digits); [n] markers stripped",
         "python": platform.python_version(),
         "runtime_s": round(time.perf_counter() - started, 2),
     }
-    return EvalRun(meta, results, warnings, list(questions))
+    return EvalRun(meta, list(results.values()), warnings, questions)

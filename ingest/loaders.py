@@ -1,4 +1,7 @@
-"""Read corpus files into text: txt/md (any common Chinese encoding), pdf, docx, html.
+"""Read corpus files into structured text: txt/md (any common Chinese encoding), pdf, docx, html.
+
+The per-format work lives in :mod:`ingest.extract`; this module decodes bytes, dispatches
+on the file type, refuses unusable files, and caches extractions by fingerprint.
 
 A file that cannot be read, is empty, or looks binary raises :class:`SkipFile` with a reason;
 the pipeline warns and carries on, so one bad file never aborts a run.
@@ -7,10 +10,13 @@ the pipeline warns and carries on, so one bad file never aborts a run.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .extract import LOADER_VERSION, Block, ExtractStats, mark_at, assemble
 
 
 class SkipFile(Exception):
@@ -28,11 +34,29 @@ class SkipFile(Exception):
 
 @dataclass
 class Document:
-    """A loaded source file."""
+    """A loaded source file: its extracted text, with where sections and pages start."""
 
     source: str  # path relative to the corpus dir, forward slashes
     text: str
     sha256: str  # of the raw bytes, to notice changes
+    #: (char offset, heading path) at every change of section, sorted.
+    sections: list[tuple[int, str]] = field(default_factory=list)
+    #: (char offset, page number) at every change of page (PDF), sorted.
+    pages: list[tuple[int, int]] = field(default_factory=list)
+    stats: ExtractStats = field(default_factory=ExtractStats)
+
+    @property
+    def fingerprint(self) -> str:
+        """Content hash plus loader version: a new extractor re-extracts unchanged files."""
+        return f"{self.sha256[:32]}-v{LOADER_VERSION}"
+
+    def section_at(self, offset: int) -> str | None:
+        """The heading path over the character at ``offset`` (None before any heading)."""
+        return mark_at(self.sections, offset)
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of the character at ``offset`` (None for formats without pages)."""
+        return mark_at(self.pages, offset)
 
 
 # Encodings tried after UTF-8, in order. GB18030 is a superset of GBK/GB2312.
@@ -116,40 +140,60 @@ def _check_text(text: str) -> str:
     return text
 
 
-def _load_pdf(path: Path) -> str:
-    from pypdf import PdfReader
+def extract_blocks(path: Path, data: bytes, stats: ExtractStats) -> list[Block]:
+    """Blocks of one file, by its type (the extension decides)."""
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        from .extract.pdf import pdf_blocks
 
-    reader = PdfReader(str(path))
-    return "\n".join((page.extract_text() or "") for page in reader.pages)
+        return pdf_blocks(path, stats)
+    if suffix == ".docx":
+        from .extract.docx import docx_blocks
 
-
-def _load_docx(path: Path) -> str:
-    import docx
-
-    document = docx.Document(str(path))
-    lines = [p.text for p in document.paragraphs]
-    # Table cells are not paragraphs of the body; keep their text, one row per line.
-    for table in document.tables:
-        for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
-            if cells:
-                lines.append(" | ".join(dict.fromkeys(cells)))
-    return "\n".join(lines)
-
-
-def _load_html(data: bytes) -> str:
-    from bs4 import BeautifulSoup
-
+        return docx_blocks(path, stats)
     text, _ = decode_bytes(data)
-    soup = BeautifulSoup(text, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template"]):
-        tag.decompose()
-    lines = (line.strip() for line in soup.get_text("\n").splitlines())
-    return "\n".join(line for line in lines if line)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if suffix in {".html", ".htm", ".xhtml"}:
+        from .extract.html import html_blocks
+
+        return html_blocks(text, stats)
+    if suffix in {".md", ".markdown"}:
+        from .extract.html import markdown_blocks
+
+        return markdown_blocks(text, stats)
+    from .extract.plain import plain_blocks
+
+    return plain_blocks(text, stats)
 
 
-def load_document(path: Path, corpus_dir: Path, max_bytes: int) -> Document:
-    """Load one file; raise SkipFile with a reason when it cannot be used."""
+def _cached(cache_dir: Path | None, key: str) -> dict | None:
+    if cache_dir is None:
+        return None
+    try:
+        return json.loads((cache_dir / f"{key}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _store_cache(cache_dir: Path | None, key: str, doc: "Document") -> None:
+    if cache_dir is None:
+        return
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cache_dir / f"{key}.json.tmp"
+        tmp.write_text(json.dumps({"text": doc.text, "sections": doc.sections, "pages": doc.pages,
+                                   "stats": doc.stats.to_dict()}, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(cache_dir / f"{key}.json")
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+
+
+def load_document(path: Path, corpus_dir: Path, max_bytes: int, cache_dir: Path | None = None) -> Document:
+    """Load one file; raise SkipFile with a reason when it cannot be used.
+
+    With ``cache_dir``, an extraction is reused while the file's bytes and the loader
+    version are unchanged (``Document.stats.extractor`` then ends in ``(cached)``).
+    """
     source = path.relative_to(corpus_dir).as_posix()
     try:
         source.encode("utf-8")
@@ -165,18 +209,25 @@ def load_document(path: Path, corpus_dir: Path, max_bytes: int) -> Document:
     except OSError as exc:
         raise SkipFile(f"cannot read: {exc.strerror or exc}", transient=True) from exc
     digest = hashlib.sha256(data).hexdigest()
-    suffix = path.suffix.lower()
+    doc = Document(source, "", digest)
+    hit = _cached(cache_dir, doc.fingerprint)
+    if hit is not None:
+        doc.text = hit["text"]
+        doc.sections = [(int(o), str(p)) for o, p in hit["sections"]]
+        doc.pages = [(int(o), int(p)) for o, p in hit["pages"]]
+        doc.stats = ExtractStats(**hit["stats"])
+        doc.stats.cached = True
+        return doc
+    stats = ExtractStats()
     try:
-        if suffix == ".pdf":
-            text = _load_pdf(path)
-        elif suffix == ".docx":
-            text = _load_docx(path)
-        elif suffix in {".html", ".htm"}:
-            text = _load_html(data)
-        else:
-            text, _ = decode_bytes(data)
+        blocks = extract_blocks(path, data, stats)
     except SkipFile:
         raise
     except Exception as exc:  # parsers raise many types on corrupt files
+        suffix = path.suffix.lower()
         raise SkipFile(f"cannot parse as {suffix or 'text'}: {exc}", transient=True) from exc
-    return Document(source, _check_text(text), digest)
+    extracted = assemble(blocks, stats)
+    doc.text = _check_text(extracted.text)
+    doc.sections, doc.pages, doc.stats = extracted.sections, extracted.pages, extracted.stats
+    _store_cache(cache_dir, doc.fingerprint, doc)
+    return doc

@@ -25,6 +25,7 @@ from app.runtime import configure_data_dir
 from app.store import ChunkStore, SentenceRecord, now_iso
 
 from .chunking import chunk_document, sentence_records
+from .extract import ExtractStats
 from .loaders import Document, SkipFile, load_document
 
 log = logging.getLogger("ingest")
@@ -49,6 +50,8 @@ class IngestReport:
     sentences_added: int = 0
     sentences_removed: int = 0
     seconds: float = 0.0
+    #: Per indexed file: what the extractor read, and how many chunks it gave.
+    documents: list[tuple[str, ExtractStats, int]] = field(default_factory=list)
 
     def summary(self) -> str:
         """One human-readable paragraph."""
@@ -59,11 +62,28 @@ class IngestReport:
             f"sentences: {self.sentences_added} added, {self.sentences_removed} removed",
             f"seconds: {self.seconds:.2f}",
         ]
+        lines += self.file_table()
         lines += [f"skipped {src}: {why}" + (" (its earlier chunks are kept)" if src in self.kept_on_error else "")
                   for src, why in self.skipped]
         if self.unsupported:
             lines.append(f"ignored (unsupported type): {', '.join(self.unsupported)}")
         return "\n".join(lines)
+
+
+    def file_table(self) -> list[str]:
+        """One line per indexed file: extractor, blocks, sections, tables, pages, boilerplate dropped."""
+        if not self.documents:
+            return []
+        width = min(40, max(len(src) for src, _, _ in self.documents))
+        out = [f"{'file':<{width}}  {'extractor':<22} {'blocks':>6} {'sections':>8} {'tables':>6} "
+               f"{'pages':>5} {'chunks':>6} {'dropped chars':>13}"]
+        for src, st, chunks in self.documents:
+            name = src if len(src) <= width else "…" + src[-(width - 1):]
+            extractor = st.extractor + (" (rewrapped)" if st.rewrapped and st.extractor == "plain" else "") \
+                + (" (cached)" if st.cached else "")
+            out.append(f"{name:<{width}}  {extractor:<22} {st.blocks:>6} {st.sections:>8} {st.tables:>6} "
+                       f"{st.pages or '-':>5} {chunks:>6} {st.boilerplate_chars:>13}")
+        return out
 
 
 def run_stages(items: list[Any], stages: Iterable[Stage]) -> list[Any]:
@@ -99,11 +119,13 @@ def load_documents(config: Config, report: IngestReport) -> Stage:
     """Stage: [paths] -> [Documents]; unusable files are skipped with a warning."""
     max_bytes = int(config.corpus.max_file_mb * 1e6)
 
+    cache_dir = config.data_dir / EXTRACT_CACHE
+
     def stage(paths: list[Path]) -> list[Document]:
         docs = []
         for p in paths:
             try:
-                docs.append(load_document(p, config.corpus.dir, max_bytes))
+                docs.append(load_document(p, config.corpus.dir, max_bytes, cache_dir))
             except SkipFile as exc:
                 src = p.relative_to(config.corpus.dir).as_posix()
                 log.warning("skipping %s: %s", src, exc)
@@ -111,8 +133,22 @@ def load_documents(config: Config, report: IngestReport) -> Stage:
                 if exc.transient:
                     report.kept_on_error.add(src)
         report.files = len(docs)
+        _prune_cache(cache_dir, {d.fingerprint for d in docs})
         return docs
     return stage
+
+
+#: Folder under the data dir holding extracted text by file fingerprint.
+EXTRACT_CACHE = "extracted"
+
+
+def _prune_cache(cache_dir: Path, keep: set[str]) -> None:
+    """Forget extractions of files that are gone or changed (or of an older loader)."""
+    if not cache_dir.is_dir():
+        return
+    for f in cache_dir.glob("*.json"):
+        if f.stem not in keep:
+            f.unlink(missing_ok=True)
 
 
 @dataclass
@@ -124,12 +160,14 @@ class DocumentPieces:
     sentences: list[SentenceRecord]
 
 
-def chunk_documents(config: Config) -> Stage:
+def chunk_documents(config: Config, report: IngestReport) -> Stage:
     """Stage: [Documents] -> [DocumentPieces]."""
     def stage(docs: list[Document]) -> list[DocumentPieces]:
         c = config.chunking
-        return [DocumentPieces(d, chunk_document(d, c.max_chars, c.overlap_sentences),
-                               sentence_records(d, c.max_chars)) for d in docs]
+        pieces = [DocumentPieces(d, chunk_document(d, c.max_chars, c.overlap_sentences),
+                                 sentence_records(d, c.max_chars)) for d in docs]
+        report.documents = [(p.document.source, p.document.stats, len(p.chunks)) for p in pieces]
+        return pieces
     return stage
 
 
@@ -186,13 +224,14 @@ def sync_store(store: ChunkStore, embedder: Embedder, pieces: list[DocumentPiece
     moved = [c for cid, c in chunks.items() if cid in stored and stored[cid] != c.metadata()]
     stale = [cid for cid, meta in stored.items() if cid not in chunks and meta.get("source") not in failed_sources]
     new_sent = [s for sid, s in sentences.items() if sid not in stored_sent]
-    moved_sent = [s for sid, s in sentences.items() if sid in stored_sent
-                  and (stored_sent[sid].get("char_start"), stored_sent[sid].get("char_end")) != (s.char_start, s.char_end)]
+    moved_sent = [s for sid, s in sentences.items() if sid in stored_sent and stored_sent[sid] != s.metadata()]
     stale_sent = [sid for sid, meta in stored_sent.items()
                   if sid not in sentences and meta.get("source") not in failed_sources]
 
     if new_chunks:
-        store.add_chunks(new_chunks, _embed(embedder, [c.text for c in new_chunks], batch, "chunks", progress))
+        # Chunks are embedded with their section path as a contextual header (Chunk.context_text).
+        store.add_chunks(new_chunks, _embed(embedder, [c.context_text for c in new_chunks], batch, "chunks",
+                                            progress))
     if new_sent:
         store.add_sentences(new_sent, _embed(embedder, [s.text for s in new_sent], batch, "sentences", progress))
     if moved:
@@ -226,7 +265,7 @@ def ingest(config: Config, rebuild: bool = False, progress: bool = True,
         pieces = run_stages([corpus_dir], [
             discover_files(config, report),
             load_documents(config, report),
-            chunk_documents(config),
+            chunk_documents(config, report),
         ])
         # Load the model before touching the index: a --rebuild with a model that cannot load
         # must fail while the working index is still there.

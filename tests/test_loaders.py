@@ -48,7 +48,8 @@ def test_too_large_file_is_skipped(tmp_path):
 def test_markdown_and_crlf(tmp_path):
     (tmp_path / "a.md").write_bytes("# 标题\r\n正文。\r\n".encode("utf-8"))
     doc = load_document(tmp_path / "a.md", tmp_path, MB)
-    assert doc.text == "# 标题\n正文。\n"
+    assert doc.text == "标题\n正文。"  # the "#" marks a section, it is not text
+    assert doc.sections == [(0, "标题")]
     assert doc.source == "a.md"
 
 

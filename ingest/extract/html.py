@@ -1,0 +1,127 @@
+"""HTML (and Markdown, rendered to HTML) to blocks, with inscriptis.
+
+inscriptis lays HTML out the way a browser would: block elements (headings, paragraphs,
+list items, table rows, ``pre``) start new lines, inline elements (``code``, ``a``,
+``span``, ``em``) stay inside the sentence, tables keep their rows. We annotate headings,
+tables and ``pre`` so each output line can be typed, and prune navigation, tables of
+contents and site chrome from the tree first. Measured against html-text and trafilatura
+on the Debian FAQ chapters (eval/datasets/debian_faq): see README "Loaders".
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import Block, ExtractStats
+from .plain import display_width
+
+# Site chrome, by element or by a class/id token. DocBook (navheader/navfooter/toc), Sphinx
+# (sphinxsidebar, related), MkDocs/Material (md-sidebar, md-header), Javadoc-like (topNav).
+_CHROME_TAGS = ("nav", "aside")
+_CHROME_WORDS = re.compile(
+    r"(^|[\s_-])(nav|navbar|navheader|navfooter|navigation|breadcrumbs?|toc|sidebar|sphinxsidebar|"
+    r"related|menu|skip-?link|md-sidebar|md-header|md-footer|topnav|bottomnav|footer-nav|pagination)($|[\s_-])",
+    re.IGNORECASE)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_BULLET = re.compile(r"^\s*[*•◦▪‣–-]\s+")
+
+
+def _prune(tree, stats: ExtractStats) -> None:
+    """Drop navigation, tables of contents and page chrome, counting what they held."""
+    doomed = []
+    for el in tree.iter():
+        if not isinstance(el.tag, str):
+            continue
+        tag = el.tag.lower()
+        marks = f"{el.get('class', '')} {el.get('id', '')}"
+        if (tag in _CHROME_TAGS or el.get("role") in ("navigation", "banner", "contentinfo")
+                or _CHROME_WORDS.search(marks)
+                or (tag in ("header", "footer") and el.getparent() is not None
+                    and el.getparent().tag.lower() == "body")):
+            doomed.append(el)
+    for el in doomed:
+        parent = el.getparent()
+        if parent is None or any(a in doomed for a in el.iterancestors()):
+            continue
+        stats.boilerplate_chars += len(" ".join(el.text_content().split()))
+        el.drop_tree()
+
+
+def html_blocks(html: str, stats: ExtractStats) -> list[Block]:
+    """Blocks of an HTML document (already decoded to str)."""
+    import lxml.html
+    from inscriptis import Inscriptis
+    from inscriptis.css_profiles import CSS_PROFILES
+    from inscriptis.model.config import ParserConfig
+
+    stats.extractor = "inscriptis"
+    html = _XML_DECL.sub("", html)
+    if not html.strip():
+        return []
+    tree = lxml.html.document_fromstring(html)
+    for el in tree.xpath("//script|//style|//noscript|//template|//head"):
+        el.drop_tree()
+    _prune(tree, stats)
+    rules = {f"h{i}": [f"h{i}"] for i in range(1, 7)}
+    rules.update({"table": ["table"], "pre": ["pre"], "caption": ["caption"], "figcaption": ["caption"]})
+    # "strict" keeps inline elements inline and adds no decorative padding.
+    config = ParserConfig(css=CSS_PROFILES["strict"].copy(), annotation_rules=rules, table_cell_separator=" | ")
+    parser = Inscriptis(tree, config)
+    text = parser.get_text()
+    labels = [(a.start, a.end, a.metadata) for a in parser.get_annotations()]
+    stats.tables = sum(1 for *_, m in labels if m == "table")
+    return _lines_to_blocks(text, labels)
+
+
+def _lines_to_blocks(text: str, labels: list[tuple[int, int, str]]) -> list[Block]:
+    """Type each output line by the annotations that cover it."""
+    blocks: list[Block] = []
+    pos = 0
+    for line in text.split("\n"):
+        start, end = pos, pos + len(line)
+        pos = end + 1
+        if not line.strip():
+            continue
+        lead = start + len(line) - len(line.lstrip())
+        kinds = {m for s, e, m in labels if s <= lead < e}
+        heading = min((int(m[1]) for m in kinds if re.fullmatch(r"h[1-6]", m)), default=0)
+        if heading:
+            blocks.append(Block(line.strip(), "heading", level=heading))
+        elif "pre" in kinds:
+            blocks.append(Block(line.rstrip(), "code"))
+        elif "table" in kinds:
+            cells = [c.strip() for c in line.split(" | ")]
+            cells = [c for i, c in enumerate(cells) if c and (i == 0 or c != cells[i - 1])]
+            if cells:
+                blocks.append(Block(" | ".join(cells), "table_row"))
+        elif "caption" in kinds:
+            blocks.append(Block(line.strip(), "caption"))
+        elif _BULLET.match(line):
+            blocks.append(Block(_BULLET.sub("", line).strip(), "list_item"))
+        else:
+            blocks.append(Block(line.strip()))
+    return blocks
+
+
+def markdown_blocks(markdown: str, stats: ExtractStats) -> list[Block]:
+    """Blocks of a Markdown document: rendered by markdown-it (CommonMark + tables), then as HTML.
+
+    Rendering first means soft line breaks inside a paragraph join, ``#`` lines become
+    headings, and ``**bold**`` / `` `code` `` / links lose their markup instead of leaking
+    into quoted answers.
+    """
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+    def softbreak(self, tokens, idx, options, env) -> str:
+        # A line break inside a paragraph: nothing between CJK characters, a space otherwise.
+        before = tokens[idx - 1].content[-1:] if idx > 0 else ""
+        after = tokens[idx + 1].content[:1] if idx + 1 < len(tokens) else ""
+        return "" if not before or not after or display_width(before) == 2 or display_width(after) == 2 else " "
+
+    md.add_render_rule("softbreak", softbreak)
+    html = md.render(markdown)
+    blocks = html_blocks(f"<html><body>{html}</body></html>", stats)
+    stats.extractor = "markdown-it+inscriptis"
+    return blocks
