@@ -216,6 +216,22 @@ def test_gold_answers_appear_in_the_article():
     assert all(r["answers"] == [] and r["evidence"] == [] for r in gold_rows() if not r["answerable"])
 
 
+@pytest.mark.parametrize("name, size", [("debian_faq", 40), ("maint_guide", 36)])
+def test_corpus_gold_sets_match_their_extracted_corpus(name, size):
+    """Each corpus's gold set loads cleanly, covers every kind of question, and its evidence
+    and answers occur in the text the loaders extract (nothing was lost in extraction)."""
+    from ingest.loaders import load_document
+
+    data = load_dataset(ROOT / "eval" / "datasets" / name / "gold.jsonl")
+    assert data.name == name and len(data.questions) == size and data.warnings == []
+    assert {"fact", "list", "paraphrase", "unanswerable"} <= {q.type for q in data.questions}
+    assert sum(not q.answerable for q in data.questions) >= 5 and any(q.lang == "en" for q in data.questions)
+    folder = ROOT / "eval" / "datasets" / name / "corpus"
+    text = normalize("".join(load_document(p, folder, 10**8).text for p in sorted(folder.iterdir())))
+    assert [e for q in data.questions for e in q.evidence if normalize(e) not in text] == []
+    assert [g for q in data.questions for g in q.answers if not any(normalize(a) in text for a in g)] == []
+
+
 # -- floors -------------------------------------------------------------------------------
 
 def test_floor_keys_and_file_validation(tmp_path):
@@ -223,7 +239,9 @@ def test_floor_keys_and_file_validation(tmp_path):
     assert split_key("answer_accuracy_zh") == ("answer_accuracy", "zh")
     assert split_key("false_abstention_rate") == ("false_abstention_rate", None)
     project = load_floors()  # the committed floors must stay loadable
-    assert project.dataset == "article_gold.jsonl" and set(project.ceilings) == {"false_abstention_rate"}
+    assert project.dataset == ["article_gold.jsonl", "debian_faq/gold.jsonl", "maint_guide/gold.jsonl"]
+    assert split_key("answer_accuracy_maint_guide") == ("answer_accuracy", "maint_guide")
+    assert "false_abstention_rate" in project.ceilings
     bad = tmp_path / "floors.yaml"
     bad.write_text("floors:\n  hit_at_kk: 0.5\n", encoding="utf-8")
     with pytest.raises(FloorsError, match="unknown metric 'hit_at_kk'"):

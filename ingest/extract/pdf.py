@@ -35,7 +35,8 @@ _PAGE_NUMBER = re.compile(r"^\s*(-\s*)?(\d+|[ivxlc]+)(\s*(/|of|／)\s*\d+)?(\s*-
 _SUPERSCRIPTS = set("⁰¹²³⁴⁵⁶⁷⁸⁹")
 _PAGE_TAIL = re.compile(r"\s*\b(\d+|[ivxlc]+)(\s*(/|of)\s*\d+)?$", re.IGNORECASE)
 _FOOTNOTE_NUMBER = re.compile(r"^\d{1,2}(?=\s*[^\d\s.,:/-])\s*")
-_TRAILING_REF = re.compile(r"([。！？；”’）)])\d{1,2}$")
+# A footnote reference set in body size where a line ends: "…的软件包。3", "支持 $(DESTDIR) 变量2".
+_TRAILING_REF = re.compile(r"([。！？；”’）)\u4e00-\u9fff])\d{1,2}$")
 # A heading that only labels the next one: "Chapter 2" above "第一步".
 _LABEL = re.compile(r"^(chapter|appendix|part|第)\s*[\w一二三四五六七八九十]+\s*[章部篇]?$", re.IGNORECASE)
 
@@ -172,8 +173,9 @@ def pdf_blocks(path: Path, stats: ExtractStats) -> list[Block]:
                 blocks.append(Block(line.text.rstrip(), "code", page=line.page))
                 open_para = last = open_small = last_small = None
                 continue
-            # A footnote reference set in body size after the sentence end: "…的软件包。3".
             text = _TRAILING_REF.sub(r"\1", text)
+            if re.fullmatch(r"\d{1,2}", text):  # a raised reference that landed on a line of its own
+                continue
             # Footnotes (small print) re-flow on their own, without closing the body paragraph
             # they interrupt (it may continue on the next page).
             small = line.size < body * 0.9
