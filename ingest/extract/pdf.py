@@ -36,6 +36,7 @@ _SUPERSCRIPTS = set("⁰¹²³⁴⁵⁶⁷⁸⁹")
 _PAGE_TAIL = re.compile(r"\s*\b(\d+|[ivxlc]+)(\s*(/|of)\s*\d+)?$", re.IGNORECASE)
 _FOOTNOTE_NUMBER = re.compile(r"^\d{1,2}(?=\s*[^\d\s.,:/-])\s*")
 # A footnote reference set in body size where a line ends: "…的软件包。3", "支持 $(DESTDIR) 变量2".
+_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])")
 _TRAILING_REF = re.compile(r"([。！？；”’）)\u4e00-\u9fff])\d{1,2}$")
 # A heading that only labels the next one: "Chapter 2" above "第一步".
 _LABEL = re.compile(r"^(chapter|appendix|part|第)\s*[\w一二三四五六七八九十]+\s*[章部篇]?$", re.IGNORECASE)
@@ -82,9 +83,13 @@ def _read_lines(pdf) -> tuple[list[list[_Line]], float]:
     body = sizes.most_common(1)[0][0] if sizes else 10.0
     for number, page in enumerate(pdf.pages, 1):
         kept, prev = [], None
-        for ch in page.chars:
-            # Footnote references: superscript digits, or small digits set right after body text.
+        chars = page.chars
+        for i, ch in enumerate(chars):
+            nxt = chars[i + 1] if i + 1 < len(chars) else None
+            # Footnote references: superscript digits (some fonts set "15" as "1" + "⁵"), or
+            # small or raised digits right after body text.
             ref = ch["text"] in _SUPERSCRIPTS or (
+                ch["text"].isdigit() and nxt is not None and nxt["text"] in _SUPERSCRIPTS) or (
                 ch["text"].isdigit() and prev is not None and prev["size"] >= body * 0.95
                 and abs(prev["top"] - ch["top"]) < body
                 and (ch["size"] < body * 0.85 or ch["bottom"] < prev["bottom"] - 0.2 * prev["size"]))
@@ -99,7 +104,8 @@ def _read_lines(pdf) -> tuple[list[list[_Line]], float]:
             if not raw["text"].strip() or not cs:
                 continue
             size = statistics.median(c["size"] for c in cs)
-            mono = sum(1 for c in cs if _MONO.search(c.get("fontname", ""))) > 0.6 * len(cs)
+            # Code is set entirely in a monospaced font; prose may quote commands inline.
+            mono = sum(1 for c in cs if _MONO.search(c.get("fontname", ""))) >= 0.95 * len(cs)
             lines.append(_Line(raw["text"], raw["x0"], raw["x1"], raw["top"], raw["bottom"], size, mono,
                                number, float(page.height), _first_word_width(cs)))
         pages.append(lines)
@@ -174,6 +180,8 @@ def pdf_blocks(path: Path, stats: ExtractStats) -> list[Block]:
                 open_para = last = open_small = last_small = None
                 continue
             text = _TRAILING_REF.sub(r"\1", text)
+            # A dropped reference (or an emphasis box) leaves a gap between two CJK characters.
+            text = _CJK_GAP.sub("", text)
             if re.fullmatch(r"\d{1,2}", text):  # a raised reference that landed on a line of its own
                 continue
             # Footnotes (small print) re-flow on their own, without closing the body paragraph

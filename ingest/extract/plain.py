@@ -67,6 +67,8 @@ def join_wrapped(left: str, right: str) -> str:
         return left[:-1] + right
     if left.endswith("/"):  # a path or URL broken after a slash
         return left + right
+    if re.search(r"[A-Za-z0-9]\.$", left) and re.match(r"[a-z0-9]", right):
+        return left + right  # "gentoo-0.9.12-rc99." + "tar.gz": a file name, not a sentence end
     if _is_cjk(left[-1]) or _is_cjk(right[0]):
         return left + right
     return left + " " + right
