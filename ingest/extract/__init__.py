@@ -70,14 +70,6 @@ class Extracted:
     pages: list[tuple[int, int]] = field(default_factory=list)
     stats: ExtractStats = field(default_factory=ExtractStats)
 
-    def section_at(self, offset: int) -> str | None:
-        """The heading path the character at ``offset`` sits under (None before any heading)."""
-        return mark_at(self.sections, offset)
-
-    def page_at(self, offset: int) -> int | None:
-        """The page the character at ``offset`` is on (None when the format has no pages)."""
-        return mark_at(self.pages, offset)
-
 
 def mark_at(marks: list[tuple[int, object]], offset: int):
     """The value of the last (offset, value) mark at or before ``offset``; None before the first."""
