@@ -227,6 +227,8 @@ def load_document(path: Path, corpus_dir: Path, max_bytes: int, cache_dir: Path 
         suffix = path.suffix.lower()
         raise SkipFile(f"cannot parse as {suffix or 'text'}: {exc}", transient=True) from exc
     extracted = assemble(blocks, stats)
+    if not extracted.text.strip() and path.suffix.lower() == ".pdf":
+        raise SkipFile("no text layer (a scanned PDF needs OCR first, e.g. `ocrmypdf in.pdf out.pdf`)")
     doc.text = _check_text(extracted.text)
     doc.sections, doc.pages, doc.stats = extracted.sections, extracted.pages, extracted.stats
     _store_cache(cache_dir, doc.fingerprint, doc)

@@ -220,3 +220,15 @@ def test_chunks_carry_section_and_page_and_never_cross_sections(guide):
     records = {r.text: r for r in sentence_records(guide, 300)}
     assert records["2.2 挑一个你喜欢的程序"].heading
     assert not records["可能你已经想好了要制作的软件包。"].heading
+
+
+def test_pdf_without_text_layer_is_skipped_with_a_hint(tmp_path):
+    import pypdfium2
+
+    from ingest.loaders import SkipFile
+
+    pdf = pypdfium2.PdfDocument.new()
+    pdf.new_page(595, 842)
+    pdf.save(tmp_path / "scan.pdf")
+    with pytest.raises(SkipFile, match="no text layer"):
+        load(tmp_path / "scan.pdf")
