@@ -192,7 +192,7 @@ def load_document(path: Path, corpus_dir: Path, max_bytes: int, cache_dir: Path 
     """Load one file; raise SkipFile with a reason when it cannot be used.
 
     With ``cache_dir``, an extraction is reused while the file's bytes and the loader
-    version are unchanged (``Document.stats.extractor`` then ends in ``(cached)``).
+    version are unchanged (``Document.stats.cached`` is then True).
     """
     source = path.relative_to(corpus_dir).as_posix()
     try:
