@@ -23,7 +23,7 @@ from .cues import Cue, question_cues, question_focus, sentence_has, strip_questi
 from .passages import Answer, Citation, Passage
 from .retrieval import LexicalIndex
 from .store import SentenceRecord
-from .text import content_terms, is_cjk
+from .text import content_terms, fold, is_cjk, simplified
 
 NOT_FOUND = {
     "zh": "抱歉，文档中没有找到能回答这个问题的内容。下面列出最接近的段落，供您参考。",
@@ -136,6 +136,7 @@ class ExtractiveAnswerer:
         那一年,黄仁勋……推出CUDA), so it may supply a missing cue or question term.
         """
         w = self.weights
+        question = simplified(question)  # cue and focus tables are written in Simplified
         terms = content_terms(question)
         if language == "en":
             # English words cannot match Chinese text; only corpus-known terms (Latin names
@@ -164,8 +165,8 @@ class ExtractiveAnswerer:
             p_bonus = w.passage_cos * (p_cos - w.cos_offset)
             feats = {}
             for i in idxs:
-                low = recs[i].text.lower()
-                stripped = strip_question_values(recs[i].text, question)
+                low = fold(recs[i].text)
+                stripped = strip_question_values(simplified(recs[i].text), question)
                 feats[i] = ({t for t in terms if t in low}, {c for c in cues if sentence_has(c, stripped)})
             for k, i in enumerate(idxs):
                 if i in seen:
@@ -182,7 +183,7 @@ class ExtractiveAnswerer:
                     ok = set().union(*(feats[j][1] for j in unit))
                     coverage = sum(weights[t] for t in hit) / total if total else 0.0
                     missing = len(hard_cues - ok)
-                    unit_text = "".join(recs[j].text for j in unit).lower()
+                    unit_text = fold("".join(recs[j].text for j in unit))
                     no_focus = sum(1 for f in focus if f not in unit_text)
                     score = (cos[i] - w.cos_offset) + lex_w * coverage - w.cue_missing * missing \
                         - w.rank_decay * (p.rank - 1) - link_cost \
@@ -214,7 +215,7 @@ class ExtractiveAnswerer:
         """The best candidate plus up to two that add coverage, within the length budget."""
         if not scored:
             return []
-        cues = question_cues(question, language)
+        cues = question_cues(simplified(question), language)
         best = scored[0]
         chosen = [best]
         used = set(best.indices)

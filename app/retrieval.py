@@ -15,7 +15,7 @@ import numpy as np
 
 from .config import FusionMode, RetrievalConfig
 from .passages import Chunk, Passage
-from .text import tokenize
+from .text import fold, tokenize
 
 
 class LexicalIndex:
@@ -27,7 +27,7 @@ class LexicalIndex:
         self.chunks = list(chunks)
         # Lower-cased text of the corpus, for substring checks of terms jieba splits
         # differently in questions and passages.
-        self._text = "\n".join(c.text.lower() for c in self.chunks)
+        self._text = "\n".join(fold(c.text) for c in self.chunks)
         # Section paths are indexed with the chunk (a contextual header): a question about
         # "严格的密码规则" finds the chunks under that heading even when they never repeat it.
         self.tokens = [tokenize(c.context_text) for c in self.chunks]

@@ -85,10 +85,36 @@ def _sub(span: Span, a: int, b: int) -> Span:
     return Span(span.start + a, span.start + b, span.text[a:b])
 
 
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    # Traditional (with Taiwan phrasing: 軟體 -> 软件, 檔案 -> 文件) to Simplified. Applied to
+    # both sides of every comparison, so the odd phrase it maps on Simplified text (程序 ->
+    # 进程) is mapped identically in the question and the document and still matches.
+    return opencc.OpenCC("tw2sp")
+
+
+_HAS_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def simplified(text: str) -> str:
+    """``text`` in Simplified script (case and width kept), for pattern matching."""
+    return _t2s().convert(text) if _HAS_CJK.search(text) else text
+
+
+def fold(text: str) -> str:
+    """The form used for every lexical comparison: NFKC, lower-case, Simplified script.
+
+    Simplified and Traditional Chinese are one language to the user: a question in either
+    script must match text in the other. Quotes are never taken from folded text.
+    """
+    return simplified(unicodedata.normalize("NFKC", text).lower())
+
+
 def normalize(text: str) -> str:
-    """NFKC, lower-case, keep only letters and digits (the eval's matching rule)."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    return "".join(ch for ch in text if ch.isalnum())
+    """Folded (:func:`fold`), keeping only letters and digits (the eval's matching rule)."""
+    return "".join(ch for ch in fold(text) if ch.isalnum())
 
 
 # --- tokenisation for BM25 and lexical overlap -------------------------------------------
@@ -122,9 +148,10 @@ def _jieba():
 def tokenize(text: str) -> list[str]:
     """Search-mode jieba tokens, lower-cased, without stop words, punctuation or spaces.
 
-    Latin runs ("H800", "Blackwell") stay whole; "GPT-3.5" becomes "gpt" + "3.5".
+    Latin runs ("H800", "Blackwell") stay whole; "GPT-3.5" becomes "gpt" + "3.5". Traditional
+    characters are folded to Simplified first (:func:`fold`).
     """
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = fold(text)
     tokens = []
     for tok in _jieba().lcut_for_search(text):
         tok = tok.strip()
