@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .answer import ExtractiveAnswerer, SentenceIndex, Weights
 from .config import AnswerMode, Config, load_config
+from .crosslingual import CrossLingual
 from .llm import LLMAnswerer
 from .embeddings import Embedder, make_embedder
 from .errors import AssistantError, EmptyQuestionError
@@ -37,6 +39,18 @@ def _repair_encoding(text: str) -> str:
         except UnicodeDecodeError:
             continue
     return raw.decode("utf-8", "replace")
+
+
+@dataclass
+class PreparedQuestion:
+    """A question resolved, embedded and retrieved, ready for an answerer."""
+
+    resolved: str
+    language: str
+    query_vector: Any
+    passages: list[Passage]
+    subquestions: list
+    expansion: list[str]
 
 
 class Assistant:
@@ -80,8 +94,8 @@ class Assistant:
         answerers = {AnswerMode.EXTRACTIVE: extractive, AnswerMode.LLM: LLMAnswerer(self.config.llm, extractive)}
         answerer = answerers[self.config.answer.mode]
         (self.store, self.lexical, self.sentences, self.retriever, self.answerer, self._answerers, self.sources,
-         self._unavailable) = (store, lexical, sentences, retriever, answerer, answerers,
-                               sorted({c.source for c in chunks}), None)
+         self.crosslingual, self._unavailable) = (store, lexical, sentences, retriever, answerer, answerers,
+                                                  sorted({c.source for c in chunks}), CrossLingual(lexical), None)
 
     def reload(self) -> None:
         """Re-open the index (after an ingestion changed it).
@@ -147,19 +161,33 @@ class Assistant:
         except ValueError:
             raise AssistantError(f"unknown answer mode {mode!r}: use extractive or llm") from None
         question = self._clean(question)
+        with self._lock:
+            q = self.prepare(question, history, top_k, sources)
+            answer = answerer.answer(q.resolved, q.query_vector, q.passages, q.language,
+                                     subquestions=q.subquestions, expansion=q.expansion)
+        resolved, expansion = q.resolved, q.expansion
+        answer.question = question
+        answer.resolved_question = resolved if resolved != question else None
+        answer.expansion = expansion
+        answer.elapsed_ms = round((time.perf_counter() - t0) * 1000, 2)
+        return answer
+
+    def prepare(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
+                sources: Sequence[str] | None = None) -> "PreparedQuestion":
+        """Everything before the answer step: follow-up resolution, language, expansion,
+        query embedding and retrieval (the eval's weight fitting replays the answer step on it).
+        Callers hold the lock; ``question`` is already cleaned."""
         # The rewrite may pull in a long earlier turn: the length limit applies to it too.
         resolved = resolve_followup(question, history)[: self.config.answer.max_question_chars]
         language = detect_language(question)
-        with self._lock:
-            qvec = self.embedder.embed_query(resolved)
-            passages = self.retriever.retrieve(resolved, query_vector=qvec, top_k=top_k, sources=sources)
-            parts = split_subquestions(resolved)
-            subquestions = [(p, self.embedder.embed_query(p)) for p in parts] if len(parts) > 1 else []
-            answer = answerer.answer(resolved, qvec, passages, language, subquestions=subquestions)
-        answer.question = question
-        answer.resolved_question = resolved if resolved != question else None
-        answer.elapsed_ms = round((time.perf_counter() - t0) * 1000, 2)
-        return answer
+        # An English question over Chinese text: its words in the corpus's own terms.
+        expansion = self.crosslingual.expand(resolved) if language == "en" else []
+        qvec = self.embedder.embed_query(resolved)
+        passages = self.retriever.retrieve(resolved, query_vector=qvec, top_k=top_k, sources=sources,
+                                           expansion=expansion)
+        parts = split_subquestions(resolved)
+        subquestions = [(p, self.embedder.embed_query(p)) for p in parts] if len(parts) > 1 else []
+        return PreparedQuestion(resolved, language, qvec, passages, subquestions, expansion)
 
     def ask_stream(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
                    sources: Sequence[str] | None = None, mode: str | None = None) -> Iterator[tuple[str, Answer]]:

@@ -1,7 +1,10 @@
-"""Resolve short or elliptical follow-up questions against the previous turn.
+"""Resolve short or elliptical follow-up questions against the previous question and answer.
 
-``那H20呢？`` after ``A800是哪一年推出的？`` becomes ``H20是哪一年推出的？``;
-``它是哪年推出的？`` after a question about CUDA becomes ``CUDA是哪年推出的？``.
+``那H20呢？`` after ``A800是哪一年推出的？`` becomes ``H20是哪一年推出的？``; after
+``英伟达在2022年底推出了哪些特供版芯片？`` (nothing of H20's kind to swap) it asks what the
+text says about H20 in that topic: ``关于H20：英伟达、特供版、芯片``.
+``它是哪一年推出的？`` after ``英伟达在2006年推出了什么软件平台？`` (answered CUDA) resolves
+它 to the entity of the previous *answer*: ``CUDA是哪一年推出的？``.
 When no rule applies, a short follow-up is searched together with the previous question.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
+from .cues import Cue, question_cues
 from .text import detect_language
 
 # 那H20呢？ / 还有百度呢: a bare entity followed by 呢. The entity must be short and must not
@@ -23,22 +27,37 @@ _QUESTION_WORD_ZH = re.compile(r"什么|哪|谁|几|多少|怎么|如何|为什�
 _LATIN_ENTITY = re.compile(r"[A-Za-z][A-Za-z0-9.\-]*\d[A-Za-z0-9.\-]*|[A-Z][A-Za-z0-9.\-]{1,}")
 
 
-def previous_questions(history: Sequence[Any] | None) -> list[str]:
-    """User turns from a history in any common shape.
+def previous_turns(history: Sequence[Any] | None) -> list[tuple[str, str | None]]:
+    """(question, answer or None) pairs from a history in any common shape.
 
     Accepts a list of strings (previous questions), of ``(question, answer)`` pairs, or of
-    ``{"role": ..., "content": ...}`` messages (Gradio's chat format).
+    ``{"role": ..., "content": ...}`` messages (Gradio's and OpenAI's chat format; an
+    assistant message answers the user message before it).
     """
-    out: list[str] = []
+    out: list[tuple[str, str | None]] = []
     for turn in history or []:
         if isinstance(turn, str):
-            out.append(turn)
+            out.append((turn, None))
         elif isinstance(turn, dict):
-            if turn.get("role") == "user" and isinstance(turn.get("content"), str):
-                out.append(turn["content"])
+            content = turn.get("content")
+            if not isinstance(content, str):
+                continue
+            if turn.get("role") == "user":
+                out.append((content, None))
+            elif turn.get("role") == "assistant" and out and out[-1][1] is None:
+                out[-1] = (out[-1][0], content)
         elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
-            out.append(turn[0])
-    return [q for q in out if q.strip()]
+            answer = turn[1] if len(turn) > 1 and isinstance(turn[1], str) else None
+            out.append((turn[0], answer))
+    return [(q, a) for q, a in out if q.strip()]
+
+
+def previous_questions(history: Sequence[Any] | None) -> list[str]:
+    """The user turns of a history (see :func:`previous_turns`)."""
+    return [q for q, _ in previous_turns(history)]
+
+
+_MARKUP = re.compile(r"<[^>]+>|\[\d+\]")
 
 
 _EN_QUESTION_WORDS = {"what", "which", "who", "when", "where", "why", "how", "and", "is", "are", "was", "were",
@@ -72,18 +91,62 @@ def _names_own_entity(question: str, lang: str) -> bool:
     return bool(_entities(question, latin=True) or _entities(question, latin=False))
 
 
+def _referent(last: str, last_answer: str | None) -> str | None:
+    """What a pronoun in the next question refers to.
+
+    When the previous question asked for a thing (什么软件平台, 哪家公司, which chip) the
+    referent is the new entity its answer named (CUDA, 华为); when it asked for a year, a
+    number or an amount about a topic, the referent is that topic.
+    """
+    lang = detect_language(last)
+    asks_value = question_cues(last, lang) & {Cue.YEAR, Cue.TIME, Cue.NUMBER, Cue.MONEY}
+    if last_answer and not asks_value:
+        answer = _MARKUP.sub(" ", last_answer)
+        in_question = last.lower()
+        for latin in (True, False):
+            new = [e for e in _entities(answer, latin) if e.lower() not in in_question]
+            if latin:
+                new = [e for e in new if not e.isdigit()]
+            if new:
+                return new[0]
+    ents = _topic(last)
+    return ents[0] if ents else None
+
+
+_TIME_WORD = re.compile(r"\d|^(年[初底中末]|[上下]半年|今年|去年|明年|当年|那年|当时)$")
+
+
+def _topic_terms(question: str, drop: str) -> list[str]:
+    """The content words of a question that say what it is about, without times, numbers
+    and question words (英伟达在2022年底推出了哪些特供版芯片 -> 英伟达, 推出, 特供, 芯片)."""
+    import jieba
+
+    from .text import _STOPWORDS
+
+    out = [w for w in jieba.lcut(question) if len(w) >= 2 and w not in _STOPWORDS and w not in drop
+           and any(ch.isalnum() for ch in w) and not _TIME_WORD.search(w) and not _QUESTION_WORD_ZH.search(w)]
+    return list(dict.fromkeys(out))
+
+
 def resolve_followup(question: str, history: Sequence[Any] | None) -> str:
     """Rewrite a follow-up into a standalone question (or return it unchanged).
 
     Three rules, each narrow on purpose (a standalone question must never be rewritten):
-    a bare ``X呢`` / ``what about X`` swaps X into the previous question; a leading subject
-    pronoun (它/他/其, it/they) is replaced by the previous question's topic; a very short
-    question without any entity of its own (为什么？) is searched with the previous one.
+    a bare ``X呢`` / ``what about X`` swaps X into the previous question, or, when that has
+    nothing of X's kind, asks about X in the previous question's topic; a leading subject
+    pronoun (它/他/其, it/they) is replaced by its referent (:func:`_referent`: the entity the
+    previous answer named, or the previous question's topic); a very short question without
+    any entity of its own (为什么？) is searched with the previous one.
     """
-    prev = previous_questions(history)
-    if not prev:
+    turns = previous_turns(history)
+    if not turns:
         return question
-    last = prev[-1]
+    last, last_answer = turns[-1]
+    # The previous turn may itself have been a follow-up: resolve it first (one level).
+    if len(turns) >= 2:
+        resolved_last = resolve_followup(last, turns[:-1])
+        if resolved_last != last and len(resolved_last) <= 200:
+            last = resolved_last
     q = question.strip()
     lang = detect_language(q)
     m = (_WHAT_ABOUT_ZH if lang == "zh" else _WHAT_ABOUT_EN).match(q)
@@ -92,23 +155,28 @@ def resolve_followup(question: str, history: Sequence[Any] | None) -> str:
         # Swap the previous question's entity of the same kind for the new one:
         # 那H20呢 after A800是哪家公司推出的 -> H20是哪家公司推出的.
         old = _entities(last, latin=bool(_LATIN_ENTITY.fullmatch(new_entity)))
-        if old and old[0] != new_entity:
+        if old and old[0] != new_entity and old[0] in last:
             return last.replace(old[0], new_entity, 1)
-        return f"{new_entity} {last}"
+        # Nothing to swap: what the text says about the new entity, in the same topic
+        # (not the old question again, which would find the old answer).
+        if lang == "zh":
+            topic = _topic_terms(last, new_entity)
+            return f"关于{new_entity}：{'、'.join(topic)}" if topic else f"关于{new_entity}"
+        return f"What about {new_entity}? ({last})"
     if lang == "zh":
         import jieba
 
         first = next((t for t in jieba.lcut(q) if t.strip()), "")
         if first in _PRONOUNS_ZH:
-            ents = _topic(last)
-            if ents:
-                return ents[0] + q[q.index(first) + len(first):]
+            ref = _referent(last, last_answer)
+            if ref:
+                return ref + q[q.index(first) + len(first):]
     else:
         pron = _PRONOUN_EN.search(q)
         if pron and not _names_own_entity(q, lang):
-            ents = _topic(last)
-            if ents:
-                return q[:pron.start()] + ents[0] + q[pron.end():]
+            ref = _referent(last, last_answer)
+            if ref:
+                return q[:pron.start()] + ref + q[pron.end():]
     short = len(q) <= 6 if lang == "zh" else len(q.split()) <= 3
     if short and not _names_own_entity(q, lang):
         return f"{last} {q}"

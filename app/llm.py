@@ -88,9 +88,10 @@ class LLMAnswerer:
         return str(self._llm().chat(messages).message.content or "")
 
     def answer(self, question: str, query_vector: np.ndarray, passages: list[Passage], language: str,
-               subquestions: Sequence[tuple[str, np.ndarray]] = ()) -> Answer:
+               subquestions: Sequence[tuple[str, np.ndarray]] = (), expansion: Sequence[str] = ()) -> Answer:
         """Abstain like the extractive answerer; otherwise let the model write a cited answer."""
-        base = self.extractive.answer(question, query_vector, passages, language, subquestions=subquestions)
+        base = self.extractive.answer(question, query_vector, passages, language, subquestions=subquestions,
+                                      expansion=expansion)
         if not base.found:
             return base
         shown = base.passages[: self.config.passages]

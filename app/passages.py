@@ -109,6 +109,9 @@ class Answer:
     mode: str = "extractive"
     #: Something the reader should know about this answer (e.g. the LLM was unreachable).
     notice: str | None = None
+    #: Corpus terms an English question was expanded with for the lexical search (昇腾 for
+    #: Ascend); empty for Chinese questions.
+    expansion: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""

@@ -114,8 +114,13 @@ class Retriever:
         self.lexical = lexical
 
     def retrieve(self, question: str, query_vector: np.ndarray | None = None, top_k: int | None = None,
-                 sources: Sequence[str] | None = None, mode: str = "hybrid") -> list[Passage]:
-        """Best passages for a question; ``mode`` is hybrid, dense or lexical (for baselines)."""
+                 sources: Sequence[str] | None = None, mode: str = "hybrid", expansion: Sequence[str] = ()
+                 ) -> list[Passage]:
+        """Best passages for a question; ``mode`` is hybrid, dense or lexical (for baselines).
+
+        ``expansion`` adds corpus terms to the lexical query only (the Chinese terms of an
+        English question, :mod:`app.crosslingual`); the dense leg embeds the question as asked.
+        """
         c = self.config
         dense: list[tuple[Chunk, float]] = []
         lexical: list[tuple[Chunk, float]] = []
@@ -124,5 +129,6 @@ class Retriever:
                 query_vector = self.embedder.embed_query(question)
             dense = self.store.query(query_vector, c.dense_top_k, sources=sources)
         if mode in ("hybrid", "lexical"):
-            lexical = self.lexical.search(tokenize(question), c.lexical_top_k, sources=sources)
+            tokens = tokenize(" ".join([question, *expansion]))
+            lexical = self.lexical.search(tokens, c.lexical_top_k, sources=sources)
         return fuse(dense, lexical, c)[: top_k or c.top_k]

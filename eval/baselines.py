@@ -58,9 +58,16 @@ class PipelineSystem:
     def prepare(self, question: str, k: int) -> None:
         """Nothing: the pipeline's sentence vectors were computed at ingest time."""
 
-    def answer(self, question: str, k: int) -> Answer:
-        """``Assistant.ask(question, top_k=k)``."""
-        return self.assistant.ask(question, top_k=k)
+    def converse(self, questions: list[str], k: int) -> list[tuple[str, str]]:
+        """Ask the earlier turns of a conversation in order; the (question, answer) history."""
+        history: list[tuple[str, str]] = []
+        for q in questions:
+            history.append((q, self.assistant.ask(q, history=list(history), top_k=k).text))
+        return history
+
+    def answer(self, question: str, k: int, history: list | None = None) -> Answer:
+        """``Assistant.ask(question, history=history, top_k=k)``."""
+        return self.assistant.ask(question, history=history, top_k=k)
 
 
 class TopSentencePicker:

@@ -26,9 +26,9 @@ FLOORS_FAILED = 2
 
 
 def default_datasets() -> list[Path]:
-    """Every ``eval/datasets/*.jsonl`` (the project corpus) and ``eval/datasets/*/gold.jsonl``
-    (each with its own ``corpus/`` folder)."""
-    return sorted(DATASETS_DIR.glob("*.jsonl")) + sorted(DATASETS_DIR.glob("*/gold.jsonl"))
+    """Every ``eval/datasets/*.jsonl`` (the project corpus) and ``eval/datasets/*/*.jsonl``
+    (each folder with its own ``corpus/``: ``gold.jsonl``, ``conversations.jsonl``)."""
+    return sorted(DATASETS_DIR.glob("*.jsonl")) + sorted(DATASETS_DIR.glob("*/*.jsonl"))
 
 
 def _positive(value: str) -> int:

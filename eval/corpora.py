@@ -50,7 +50,7 @@ def open_corpus(base: Assistant, dataset: LoadedDataset, progress: bool = False)
         return base
     from ingest import ingest
 
-    cfg = corpus_config(base.config, dataset.name, folder)
+    cfg = corpus_config(base.config, folder.parent.name, folder)  # one index per corpus folder
     report = ingest(cfg, progress=progress, embedder=base.embedder)
     log.info("corpus %s: %s", dataset.name, report.summary().splitlines()[1])
     return Assistant(cfg, embedder=base.embedder)

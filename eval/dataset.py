@@ -38,6 +38,9 @@ class Question:
     #: Stem of the file it came from (rows of several files are told apart by it).
     dataset: str = ""
     line: int = 0
+    #: Earlier user questions of the same conversation, oldest first (empty: standalone).
+    #: The runner asks them in order and passes each (question, answer) pair as history.
+    history: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -51,9 +54,11 @@ class LoadedDataset:
 
     @property
     def name(self) -> str:
-        """The file's stem (``article_gold``), or its folder for ``<name>/gold.jsonl`` with a corpus."""
-        if self.path.stem == "gold" and (self.path.parent / "corpus").is_dir():
-            return self.path.parent.name
+        """The file's stem (``article_gold``); for a file beside a ``corpus/`` folder, the
+        folder's name (``debian_faq`` for its ``gold.jsonl``, ``debian_faq_conversations``)."""
+        if (self.path.parent / "corpus").is_dir():
+            folder = self.path.parent.name
+            return folder if self.path.stem == "gold" else f"{folder}_{self.path.stem}"
         return self.path.stem
 
 
@@ -129,8 +134,10 @@ def parse_question(raw: Any, warn: list[str]) -> Question:
         qtype = "unknown"
     elif not isinstance(qtype, str):
         raise _LineError("`type` must be a string")
+    history = raw.get("history")
+    history = [] if history is None else _strings(history, "history")
     return Question(id=str(qid).strip(), question=question.strip(), answers=answers, evidence=evidence,
-                    answerable=answerable, lang=lang.strip().lower(), type=qtype.strip())
+                    answerable=answerable, lang=lang.strip().lower(), type=qtype.strip(), history=history)
 
 
 def load_dataset(path: str | Path) -> LoadedDataset:

@@ -73,8 +73,12 @@ def run_system(system: Any, questions: Sequence[Question], k: int, progress: boo
         latency = 0.0
         try:
             system.prepare(q.question, k)
+            # A conversation turn: the earlier turns are asked first (untimed) and passed as
+            # history. Systems without conversation support get the bare question.
+            converse = getattr(system, "converse", None)
+            kwargs = {"history": converse(q.history, k)} if q.history and converse else {}
             t0 = time.perf_counter()
-            answer = system.answer(q.question, k)
+            answer = system.answer(q.question, k, **kwargs)
             latency = (time.perf_counter() - t0) * 1000
         except Exception as exc:  # one failing question must not lose the whole run
             log.warning("%s: question %s failed: %s", system.name, q.id, exc)

