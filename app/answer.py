@@ -20,6 +20,7 @@ import numpy as np
 
 from .config import AnswerConfig
 from .cues import Cue, question_cues, question_focus, sentence_has, strip_question_values
+from .keyphrase import key_span
 from .passages import Answer, Citation, Passage
 from .retrieval import LexicalIndex
 from .store import SentenceRecord
@@ -331,7 +332,11 @@ class ExtractiveAnswerer:
                     if not any(set(cand.indices) & set(c.indices) for c in chosen):
                         chosen.append(cand)
                         break
-            chosen = [c for c in chosen if c.score >= top.score - 2 * self.weights.margin] if top else []
+            # A part is kept when it would (nearly) be answered on its own: its confidence is
+            # within ``margin`` of the threshold (confidences are comparable across questions;
+            # the slack is because the question as a whole already passed).
+            floor = self.threshold(language) - self.weights.margin
+            chosen = [c for c in chosen if c.score + 0.5 >= floor] if top else []
             if top is not None and not chosen:
                 chosen = [top]
         else:
@@ -344,9 +349,11 @@ class ExtractiveAnswerer:
                           passages=passages, language=language, confidence=confidence)
         citations: dict[str, Citation] = {}
         parts: list[str] = []
+        key_phrases: list[str] = []
         used: set[int] = set()
         for cand in chosen:
             run_text, run_cit, prev = "", None, -1
+            keyed = False
             for i in self._expand(cand):
                 if i in used:
                     continue
@@ -358,6 +365,12 @@ class ExtractiveAnswerer:
                 rec = self.sentences.records[i]
                 rel = rec.char_start - p.char_start
                 cit.highlights.append((rel, rel + len(rec.text)))
+                if not keyed and i in cand.indices:
+                    span = key_span(rec.text, question, language, expansion)
+                    if span:
+                        keyed = True
+                        cit.key_spans.append((rel + span[0], rel + span[1]))
+                        key_phrases.append(rec.text[span[0]:span[1]])
                 if run_cit is not None and cit is not run_cit:
                     parts.append(f"{run_text}[{run_cit.number}]")
                     run_text = ""
@@ -370,8 +383,20 @@ class ExtractiveAnswerer:
             if run_cit is not None:
                 parts.append(f"{run_text}[{run_cit.number}]")
         sep = "" if language == "zh" else " "
-        return Answer(question=question, text=sep.join(parts), found=True, citations=list(citations.values()),
-                      passages=passages, language=language, confidence=confidence)
+        text = sep.join(parts)
+        if language == "en" and any(is_cjk(ch) for ch in text):
+            text = english_lead_in(list(citations.values())) + text
+        return Answer(question=question, text=text, found=True, citations=list(citations.values()),
+                      passages=passages, language=language, confidence=confidence, key_phrases=key_phrases)
+
+
+def english_lead_in(citations: Sequence[Citation]) -> str:
+    """The English sentence before a Chinese quote that answers an English question: it
+    names where the cited sentence is, so the reader knows what the quote is."""
+    first = citations[0]
+    where = first.source + (f", section “{first.section}”" if first.section else "")
+    more = f" (and {len(citations) - 1} more source{'s' if len(citations) > 2 else ''})" if len(citations) > 1 else ""
+    return f"The documents answer this in Chinese; the cited sentence [{first.number}] is from {where}{more}: "
 
 
 #: Marks omitted text between quoted sentences of one citation.

@@ -30,10 +30,12 @@ log = logging.getLogger("app")
 
 _ENTRY = re.compile(r"^(\S+) (\S+) \[([^\]]+)\] /(.+)/\s*$")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+_QWORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
 _PAREN = re.compile(r"\([^)]*\)")
 # Chinese term followed by its English in brackets, or the other way round.
 _ZH_EN = re.compile(r"([\u4e00-\u9fff·]{2,12})\s*[（(]\s*([A-Za-z][A-Za-z0-9 .'&\-]{1,40}?)\s*[)）]")
 _EN_ZH = re.compile(r"([A-Za-z][A-Za-z0-9 .'&\-]{1,40}?)\s*[（(]\s*([\u4e00-\u9fff·]{2,12})\s*[)）]")
+_FUNCTION_WORDS = {"in", "at", "on", "by", "for", "with", "of", "a", "an", "the", "be", "to", "from", "as"}
 #: Terms kept per English word (the corpus's most frequent translations).
 PER_WORD = 2
 
@@ -82,6 +84,8 @@ def cedict() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
             if gloss.startswith("to "):
                 gloss = gloss[3:]
             words = gloss.split()
+            if words and words[0] in _FUNCTION_WORDS:
+                continue  # "in company" (一块) is not a company
             if 1 <= len(words) <= 3 and all(_WORD.fullmatch(w) for w in words):
                 key = stem(words[-1])
                 if simp not in by_gloss[key]:
@@ -147,7 +151,7 @@ class CrossLingual:
                 out.extend(t for t in self.glossary()[en] if self._present(t))
                 covered.update(w.lower() for w in _WORD.findall(en))
         by_gloss, by_pinyin = cedict()
-        for word in _WORD.findall(question):
+        for word in _QWORD.findall(question):  # "Huawei's" -> Huawei
             w = word.lower()
             if w in covered or w in _STOPWORDS or len(w) < 3 or self.lexical.known(w):
                 continue  # a Latin term the corpus itself uses (CUDA, H20) needs no translation

@@ -103,12 +103,12 @@ def _referent(last: str, last_answer: str | None) -> str | None:
     if last_answer and not asks_value:
         answer = _MARKUP.sub(" ", last_answer)
         in_question = last.lower()
-        for latin in (True, False):
-            new = [e for e in _entities(answer, latin) if e.lower() not in in_question]
-            if latin:
-                new = [e for e in new if not e.isdigit()]
-            if new:
-                return new[0]
+        # In the answer's own order: its first sentence is the best match.
+        latin = [e for e in _LATIN_ENTITY.findall(answer)
+                 if e.lower() not in in_question and e.lower() not in _EN_QUESTION_WORDS and not e.isdigit()]
+        new = latin or [e for e in _entities(answer, False) if e.lower() not in in_question]
+        if new:
+            return new[0]
     ents = _topic(last)
     return ents[0] if ents else None
 

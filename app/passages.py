@@ -89,6 +89,9 @@ class Citation(Passage):
     number: int = 0
     #: The answer sentences taken from this passage, as (start, end) offsets in ``text``.
     highlights: list[tuple[int, int]] = field(default_factory=list)
+    #: The answer phrase inside a highlighted sentence (the year, number, name or items the
+    #: question asks for), as (start, end) offsets in ``text``.
+    key_spans: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -112,6 +115,8 @@ class Answer:
     #: Corpus terms an English question was expanded with for the lexical search (昇腾 for
     #: Ascend); empty for Chinese questions.
     expansion: list[str] = field(default_factory=list)
+    #: The answer phrase of each quoted answer (see ``Citation.key_spans``), verbatim.
+    key_phrases: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""

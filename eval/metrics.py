@@ -104,6 +104,10 @@ class Row:
     n_passages: int = 0
     dataset: str = ""
     error: str | None = None
+    #: The answerer's confidence (also on abstentions), for the min_score trade-off curve.
+    confidence: float | None = None
+    #: Correct answers: whether the highlighted answer phrase alone holds the gold answer.
+    key_phrase_hit: bool | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -119,7 +123,8 @@ def score_question(*, qid: str, question: str, qtype: str, lang: str, answerable
                    answers: Sequence[Sequence[str]], evidence: Sequence[str], k: int,
                    answer_text: str, found: bool, passages: Sequence[str], cited: Sequence[str],
                    cited_sources: Sequence[str] = (), latency_ms: float = 0.0, dataset: str = "",
-                   error: str | None = None) -> Row:
+                   error: str | None = None, confidence: float | None = None,
+                   key_phrases: Sequence[str] | None = None) -> Row:
     """Score one answer. ``passages``/``cited`` are passage texts, best first / in marker order."""
     rank = hit_rank(passages, evidence, k)
     if answerable:
@@ -130,13 +135,16 @@ def score_question(*, qid: str, question: str, qtype: str, lang: str, answerable
     if answerable and correct and evidence:
         support = any(contains_any(c, evidence) for c in cited)
     precision = citation_precision(cited, evidence) if answerable and found else None
+    key_hit = None
+    if answerable and correct and answers and key_phrases is not None:
+        key_hit = answer_correct(" ".join(key_phrases), answers)
     return Row(
         id=qid, question=question, type=qtype, lang=lang, answerable=answerable, found=found,
         correct=correct, hit_rank=rank, evidence_recall=evidence_recall(passages, evidence, k),
         citation_support=support, citation_precision=precision, answer=answer_text,
         answer_chars=len(strip_markers(answer_text).strip()) if found else 0,
         latency_ms=round(latency_ms, 2), cited_sources=list(cited_sources), has_evidence=bool(evidence),
-        n_passages=len(passages), dataset=dataset, error=error,
+        n_passages=len(passages), dataset=dataset, error=error, confidence=confidence, key_phrase_hit=key_hit,
     )
 
 
@@ -155,13 +163,14 @@ METRICS: dict[str, str] = {
     "citation_precision": "citation precision",
     "abstention_accuracy": "abstention accuracy",
     "false_abstention_rate": "false-abstention rate",
+    "key_phrase_hit": "answer phrase holds answer",
     "median_answer_chars": "median answer length (chars)",
     "latency_p50_ms": "latency p50 (ms)",
     "latency_p95_ms": "latency p95 (ms)",
 }
 #: Metrics that are shares in [0, 1] (the rest are counts, chars or milliseconds).
 RATE_METRICS = ("hit_at_k", "mrr", "evidence_recall", "answer_accuracy", "citation_support",
-                "citation_precision", "abstention_accuracy", "false_abstention_rate")
+                "citation_precision", "abstention_accuracy", "false_abstention_rate", "key_phrase_hit")
 #: Lower is better for these.
 LOWER_IS_BETTER = ("false_abstention_rate", "median_answer_chars", "latency_p50_ms", "latency_p95_ms")
 
@@ -193,6 +202,7 @@ def aggregate(rows: Sequence[Row]) -> dict[str, Any]:
         "citation_precision": _mean(r.citation_precision for r in ans if r.citation_precision is not None),
         "abstention_accuracy": _mean(0.0 if r.found else 1.0 for r in unans),
         "false_abstention_rate": _mean(0.0 if r.found else 1.0 for r in ans),
+        "key_phrase_hit": _mean(1.0 if r.key_phrase_hit else 0.0 for r in ans if r.key_phrase_hit is not None),
         "median_answer_chars": percentile([r.answer_chars for r in rows if r.found], 50),
         "latency_p50_ms": percentile(lat, 50),
         "latency_p95_ms": percentile(lat, 95),
@@ -229,3 +239,14 @@ def corpus_mean(by_dataset: dict[str, dict[str, Any]]) -> dict[str, Any]:
         values = [g[m] for g in by_dataset.values() if g.get(m) is not None]
         out[m] = sum(values) / len(values) if values else None
     return out
+
+
+def abstention_curve(rows: Sequence[Row], thresholds: Sequence[float]) -> list[dict[str, Any]]:
+    """What ``answer.min_score`` trades off, from the recorded confidences: at each
+    threshold, the share of unanswerable questions abstained on and of answerable ones
+    wrongly abstained on (a row abstains when its confidence is below the threshold)."""
+    ans = [r.confidence for r in rows if r.answerable and r.confidence is not None]
+    una = [r.confidence for r in rows if not r.answerable and r.confidence is not None]
+    return [{"min_score": round(t, 3),
+             "abstention_accuracy": _mean(1.0 if c < t else 0.0 for c in una),
+             "false_abstention_rate": _mean(1.0 if c < t else 0.0 for c in ans)} for t in thresholds]

@@ -119,6 +119,29 @@ def failures_table(doc: dict[str, Any], system: str = PIPELINE) -> str:
     return md_table(["id", "type/lang", "question", "expected", "answer", "hit rank"], rows, left=5)
 
 
+#: Thresholds shown in the min_score trade-off table.
+CURVE_THRESHOLDS = (0.50, 0.55, 0.58, 0.60, 0.605, 0.62, 0.65, 0.70)
+
+
+def abstention_table(doc: dict[str, Any], system: str = PIPELINE) -> str:
+    """Abstention accuracy / false abstention per dataset at several ``min_score`` values."""
+    from .metrics import Row, abstention_curve
+
+    rows = [Row(**r) for r in doc.get("rows", {}).get(system, [])]
+    if not any(r.confidence is not None for r in rows):
+        return ""
+    datasets = sorted({r.dataset for r in rows})
+    body = []
+    for t in CURVE_THRESHOLDS:
+        cells = [f"{t:.3f}"]
+        for d in datasets + [None]:
+            point = abstention_curve([r for r in rows if d is None or r.dataset == d], [t])[0]
+            a, f = point["abstention_accuracy"], point["false_abstention_rate"]
+            cells.append(("–" if a is None else f"{a:.2f}") + " / " + ("–" if f is None else f"{f:.2f}"))
+        body.append(cells)
+    return md_table(["min_score", *datasets, "all"], body)
+
+
 def render_markdown(doc: dict[str, Any]) -> str:
     """The whole report.md."""
     meta = doc["meta"]
@@ -157,6 +180,14 @@ def render_markdown(doc: dict[str, Any]) -> str:
                   "## Our pipeline by question language", "", group_table(doc, PIPELINE, "by_lang"), ""]
         if "by_dataset" in doc["systems"][PIPELINE]:
             parts += ["## Our pipeline by dataset", "", group_table(doc, PIPELINE, "by_dataset"), ""]
+        curve = abstention_table(doc)
+        if curve:
+            parts += ["## What `answer.min_score` trades off", "",
+                      "From the confidences our pipeline recorded (abstentions included), per dataset: "
+                      "abstention accuracy on unanswerable questions / false-abstention rate on "
+                      f"answerable ones, at each threshold. The configured value is "
+                      f"{doc['meta'].get('config', {}).get('answer', {}).get('min_score', '?')}; raising it "
+                      "abstains more often on both kinds of question.", "", curve, ""]
     if len(doc["systems"]) > 1:
         parts += ["## Questions handled correctly, all systems",
                   "", "Answerable: correct answer; unanswerable: abstained.", "", handled_table(doc), ""]

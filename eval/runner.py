@@ -45,7 +45,8 @@ def score_answer(q: Question, answer: Answer, latency_ms: float, k: int) -> Row:
         answers=q.answers, evidence=q.evidence, k=k, answer_text=answer.text, found=answer.found,
         passages=[p.text for p in answer.passages], cited=[c.text for c in answer.citations] if answer.found else [],
         cited_sources=[c.location for c in answer.citations] if answer.found else [],
-        latency_ms=latency_ms, dataset=q.dataset,
+        latency_ms=latency_ms, dataset=q.dataset, confidence=answer.confidence,
+        key_phrases=answer.key_phrases if answer.found else None,
     )
 
 

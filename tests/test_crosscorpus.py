@@ -1,0 +1,204 @@
+"""Answers beyond the article's own gold set: both Chinese scripts, English questions over
+Chinese text, conversations, the answer phrase, and the leave-one-corpus-out fitter."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from app.answer import SentenceIndex
+from app.crosslingual import CrossLingual, cedict, stem
+from app.followup import previous_turns, resolve_followup
+from app.keyphrase import key_span
+from app.passages import Chunk
+from app.retrieval import LexicalIndex
+from app.text import fold, normalize, tokenize
+from eval.dataset import load_dataset
+from eval.fit import Outcome, best_threshold, rates
+from eval.metrics import Row, abstention_curve, score_question
+
+from .conftest import ROOT, write_config
+
+TRADITIONAL = "華為的昇騰系列晶片已經迭代了數輪。安裝軟體套件之前，請先閱讀說明文件。"
+
+
+# -- one language, two scripts ----------------------------------------------------------------
+
+def test_fold_maps_traditional_to_simplified_and_keeps_latin():
+    assert fold("軟體與檔案") == "软件与文件"
+    assert fold("apt-get install Foo_1.0.dsc") == "apt-get install foo_1.0.dsc"
+    assert tokenize("安裝軟體") == tokenize("安装软件")
+    # The eval's matching folds too: a Simplified gold answer matches a Traditional quote.
+    assert normalize("無法正常工作") == normalize("无法正常工作")
+
+
+def test_simplified_question_over_traditional_text_quotes_the_traditional(project):
+    from app import Assistant
+    from app.config import load_config
+    from ingest import ingest
+
+    (project / "corpus" / "zh_tw.txt").write_text(TRADITIONAL + "\n德國正在建造名為JUPITER的超算中心。\n",
+                                                 encoding="utf-8")
+    cfg = load_config(write_config(project))
+    ingest(cfg, progress=False)
+    answer = Assistant(cfg).ask("安装软件包之前应该先做什么？")
+    assert answer.found, answer.text
+    assert "閱讀說明文件" in answer.text  # verbatim, in the document's own script
+    assert "阅读" not in answer.text
+
+
+# -- English questions over Chinese text ------------------------------------------------------
+
+def _lexical(*texts: str) -> LexicalIndex:
+    chunks = [Chunk(id=f"c{i}", source="doc.txt", text=t, char_start=0, char_end=len(t), line_start=1,
+                    line_end=1) for i, t in enumerate(texts)]
+    return LexicalIndex(chunks)
+
+
+def test_expansion_uses_the_corpus_glossary_pinyin_and_the_dictionary():
+    lex = _lexical("华为的“备胎”——昇腾(Ascend)系列AI芯片已经迭代了数轮。", "百度自研的“昆仑芯”也是一家公司的芯片。")
+    x = CrossLingual(lex)
+    assert fold("昇腾") in x.glossary()["ascend"]
+    terms = x.expand("Which company makes the Kunlun chip? Is it like Ascend?")
+    assert "昆仑" in terms            # transliteration
+    assert "芯片" in terms and "公司" in terms  # CC-CEDICT glosses
+    assert fold("昇腾") in terms       # the corpus's own pair
+    # Only terms the corpus has: an expansion never points at text that is not there.
+    assert all(lex.in_text(t) or lex.known(t) for t in terms)
+    assert stem("companies") == "company" and stem("chips") == "chip"
+
+
+def test_cedict_is_bundled():
+    by_gloss, by_pinyin = cedict()
+    assert "芯片" in by_gloss["chip"] and "昆仑" in by_pinyin["kunlun"]
+
+
+def test_english_question_gets_a_chinese_quote_with_an_english_lead_in(assistant):
+    answer = assistant.ask("What is Huawei's AI chip series called?")
+    assert answer.found, answer.text
+    assert answer.text.startswith("The documents answer this in Chinese; the cited sentence [1] is from")
+    assert "昇腾" in answer.text and "华为" in answer.expansion
+    quote = answer.text.split(": ", 1)[1]
+    cited = "".join(c.text for c in answer.citations)
+    first = quote.split("[1]")[0]
+    assert first in cited  # the evidence is verbatim
+
+
+# -- conversations ----------------------------------------------------------------------------
+
+def test_what_about_x_asks_about_x_when_there_is_nothing_to_swap():
+    resolved = resolve_followup("那H20呢？", ["英伟达在2022年底推出了哪些特供版芯片？"])
+    assert resolved.startswith("关于H20") and "2022" not in resolved
+
+
+def test_pronoun_resolves_to_the_entity_of_the_previous_answer():
+    prev = ("英伟达在2006年推出了什么软件平台？", "那一年,黄仁勋……推出CUDA(统一计算设备架构)。[1]后来A800…[2]")
+    assert resolve_followup("它是哪一年推出的？", [prev]) == "CUDA是哪一年推出的？"
+    # A question about a value of a topic: the pronoun is the topic, not the answer's words.
+    prev = ("CUDA是哪一年推出的？", "2006年,英伟达推出CUDA。[1]")
+    assert resolve_followup("它的中文全称是什么？", [prev]) == "CUDA的中文全称是什么？"
+
+
+def test_standalone_questions_are_never_rewritten():
+    history = [("英伟达在2006年推出了什么软件平台？", "推出CUDA。[1]")]
+    for q in ["华为的异构计算架构叫什么？", "2024年有哪些公司向华为下了大额的昇腾芯片订单？",
+              "Which company makes the Kunlun chip?"]:
+        assert resolve_followup(q, history) == q
+
+
+def test_chat_messages_pair_questions_with_answers():
+    msgs = [{"role": "user", "content": "q1"}, {"role": "assistant", "content": "a1"},
+            {"role": "user", "content": "q2"}]
+    assert previous_turns(msgs) == [("q1", "a1"), ("q2", None)]
+
+
+def test_h20_follow_up_finds_the_h20_sentence(assistant):
+    first = assistant.ask("英伟达在2022年底推出了哪些特供版芯片？")
+    assert "A800" in first.text and "H800" in first.text
+    follow = assistant.ask("那H20呢？", history=[(first.question, first.text)])
+    assert follow.resolved_question and "H20" in follow.resolved_question
+    assert follow.found and "H20" in follow.text
+
+
+@pytest.mark.parametrize("path", ["conversations.jsonl", "debian_faq/conversations.jsonl"])
+def test_conversation_gold_files(path):
+    data = load_dataset(ROOT / "eval" / "datasets" / path)
+    assert data.warnings == []
+    convs: dict[str, list] = {}
+    for q in data.questions:
+        convs.setdefault(q.id.split("t")[0], []).append(q)
+    assert len(convs) >= (16 if "/" not in path else 6)
+    for turns in convs.values():
+        assert 2 <= len(turns) <= 4
+        for i, q in enumerate(turns):
+            assert q.history == [t.question for t in turns[:i]]
+
+
+# -- answer phrase ----------------------------------------------------------------------------
+
+def test_key_span_picks_what_the_question_asks_for():
+    s = "真正的转折点,发生在2006年。"
+    a, b = key_span(s, "转折点发生在哪一年？", "zh")
+    assert s[a:b] == "2006年"
+    s = "奥特曼为筹集7万亿美元四处奔走,最终只筹到了5000亿美元。"
+    a, b = key_span(s, "奥特曼的7万亿美元计划实际筹到了多少钱？", "zh")
+    assert s[a:b] == "5000亿美元"  # never a value the question states
+    s = "参赛者有阿里、百度、腾讯和字节跳动,各有各的打法。"
+    a, b = key_span(s, "有哪些公司参赛？", "zh")
+    assert "阿里" in s[a:b] and "字节跳动" in s[a:b]
+
+
+def test_answers_carry_their_key_phrase(assistant):
+    answer = assistant.ask("英伟达是哪一年推出CUDA的？")
+    assert answer.found and "2006" in "".join(answer.key_phrases)
+    cit = next(c for c in answer.citations if c.key_spans)
+    start, end = cit.key_spans[0]
+    assert "2006" in cit.text[start:end]
+
+
+# -- confidence and the fitter ----------------------------------------------------------------
+
+def test_background_is_deterministic_and_sampled():
+    from app.store import SentenceRecord
+
+    rng = np.random.default_rng(1)
+    vecs = rng.normal(size=(3000, 8)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    recs = [SentenceRecord(id=str(i), text="x", source="d", char_start=i, char_end=i + 1) for i in range(3000)]
+    a, b = SentenceIndex(recs, vecs), SentenceIndex(recs, vecs)
+    q = vecs[0]
+    assert a.background(q) == b.background(q)
+    assert len(a._sample) == 1024
+    assert SentenceIndex([], np.zeros((0, 8), np.float32)).background(q) is None
+
+
+class _Case:
+    def __init__(self, answerable, language="zh"):
+        from eval.dataset import Question
+
+        self.question = Question(id="x", question="q", answers=[], evidence=[], answerable=answerable, lang=language)
+        self.language = language
+
+
+def test_rates_and_threshold_choice():
+    outs = [Outcome(_Case(True), 0.8, True), Outcome(_Case(True), 0.65, True),
+            Outcome(_Case(False), 0.55, False), Outcome(_Case(False), 0.62, False)]
+    r = rates(outs, 0.6, 0.0)
+    assert r["answer_accuracy"] == 1.0 and r["abstention_accuracy"] == 0.5 and r["false_abstention_rate"] == 0.0
+    score, threshold, shift = best_threshold({"a": outs})
+    assert score == 1.0 and 0.62 < threshold <= 0.65
+
+
+def test_abstention_curve_from_recorded_confidences():
+    def row(answerable, conf):
+        return score_question(qid="q", question="q", qtype="t", lang="zh", answerable=answerable, answers=[],
+                              evidence=[], k=5, answer_text="x", found=conf >= 0.6, passages=[], cited=[],
+                              confidence=conf)
+
+    rows = [row(True, 0.7), row(True, 0.58), row(False, 0.5), row(False, 0.65)]
+    lo, hi = abstention_curve(rows, [0.55, 0.66])
+    assert lo == {"min_score": 0.55, "abstention_accuracy": 0.5, "false_abstention_rate": 0.0}
+    assert hi == {"min_score": 0.66, "abstention_accuracy": 1.0, "false_abstention_rate": 0.5}
+    assert isinstance(Row(**json.loads(json.dumps(rows[0].to_dict()))), Row)
