@@ -63,7 +63,7 @@ def to_chat(history: Sequence[dict]) -> list[dict]:
 
 
 def _bot(text: str, answer: Answer) -> dict:
-    return {"role": "assistant", "content": render_answer(text, answer.citations)}
+    return {"role": "assistant", "content": render_answer(text, answer.citations, key_phrases=answer.key_phrases)}
 
 
 def chat_stream(assistant, question: str, history: Sequence[dict] | None = None, top_k: int | None = None,

@@ -42,6 +42,8 @@ _CSS = """
 .rag-status dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; }
 .rag-status dt { font-weight: 600; }
 .rag-status dd { margin: 0; overflow-wrap: anywhere; }
+.rag-key { color: #7c2d12; }
+#rag-chat strong.rag-key { background: #fde68a; border-radius: 3px; padding: 0 2px; }
 #rag-chat a.rag-ref { color: #2563eb; font-weight: 600; text-decoration: none; }
 #rag-chat a.rag-ref:hover { text-decoration: underline; }
 """
@@ -70,27 +72,28 @@ def _esc(text: Any) -> str:
 
 # -- rendering (pure functions: Answer/IndexInfo in, HTML out) ------------------------------
 
-def highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
-    """Escape ``text`` and wrap the ``(start, end)`` spans in ``<mark>``.
+def highlight(text: str, spans: Sequence[tuple[int, int]], keys: Sequence[tuple[int, int]] = ()) -> str:
+    """Escape ``text``, wrap the ``(start, end)`` spans in ``<mark>`` and the answer-phrase
+    ``keys`` in ``<strong class="rag-key">``.
 
     Spans are applied to the raw text and each segment is escaped separately, so offsets
     stay right and nothing in the text can become markup.
     """
-    clean = sorted((max(0, s), min(len(text), e)) for s, e in spans)
-    merged: list[list[int]] = []
-    for start, end in clean:
-        if end <= start:
-            continue
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
+    n = len(text)
+    level = [0] * (n + 1)  # 0 plain, 1 marked, 2 marked answer phrase
+    for spans_, value in ((spans, 1), (keys, 2)):
+        for s, e in spans_:
+            for i in range(max(0, s), min(n, e)):
+                level[i] = max(level[i], value)
     out, pos = [], 0
-    for start, end in merged:
-        out.append(_esc(text[pos:start]))
-        out.append(f"<mark>{_esc(text[start:end])}</mark>")
+    while pos < n:
+        end = pos
+        while end < n and level[end] == level[pos]:
+            end += 1
+        piece = _esc(text[pos:end])
+        out.append(piece if level[pos] == 0 else f"<mark>{piece}</mark>" if level[pos] == 1
+                   else f'<mark><strong class="rag-key">{piece}</strong></mark>')
         pos = end
-    out.append(_esc(text[pos:]))
     return "".join(out)
 
 
@@ -109,7 +112,7 @@ def render_card(p: Passage, number: int | None = None) -> str:
     title = _esc(" · ".join(detail) or "fused rank score")
     if number is not None:
         head, attrs = f'<span class="rag-num">[{number}]</span>', f'class="rag-card" id="cite-{number}"'
-        body = highlight(p.text, getattr(p, "highlights", []))
+        body = highlight(p.text, getattr(p, "highlights", []), getattr(p, "key_spans", []))
     else:
         head, attrs = f'<span class="rag-num rag-muted">#{p.rank}</span>', 'class="rag-card rag-other"'
         body = _esc(p.text)
@@ -169,19 +172,29 @@ def render_searching(question: str) -> str:
             f'<p class="rag-muted">Searching the documents for: {_esc(question)}</p></div>')
 
 
-def render_answer(text: str, citations: Sequence[Citation] = (), link: bool = True) -> str:
-    """Answer text as chat HTML: escaped, ``[n]`` markers linked to their ``#cite-n`` cards."""
+def render_answer(text: str, citations: Sequence[Citation] = (), link: bool = True,
+                  key_phrases: Sequence[str] = ()) -> str:
+    """Answer text as chat HTML: escaped, ``[n]`` markers linked to their ``#cite-n`` cards,
+    and each answer phrase (the year, number or name asked for) in bold."""
     numbers = {c.number for c in citations}
+    keys = [_esc(k) for k in dict.fromkeys(key_phrases) if k.strip()]
+
+    def plain(segment: str) -> str:
+        escaped = _esc(segment)
+        for k in keys:  # both sides escaped: the phrase can never inject markup
+            escaped = escaped.replace(k, f'<strong class="rag-key">{k}</strong>', 1)
+        return escaped
+
     out, pos = [], 0
     for m in _MARKER.finditer(text):
-        out.append(_esc(text[pos:m.start()]))
+        out.append(plain(text[pos:m.start()]))
         n = int(m.group(1))
         if link and n in numbers:
             out.append(f'<a class="rag-ref" href="#cite-{n}" title="show source [{n}]">[{n}]</a>')
         else:
             out.append(_esc(m.group(0)))
         pos = m.end()
-    out.append(_esc(text[pos:]))
+    out.append(plain(text[pos:]))
     return "".join(out).replace("\n", "<br>")
 
 

@@ -202,3 +202,12 @@ def test_abstention_curve_from_recorded_confidences():
     assert lo == {"min_score": 0.55, "abstention_accuracy": 0.5, "false_abstention_rate": 0.0}
     assert hi == {"min_score": 0.66, "abstention_accuracy": 1.0, "false_abstention_rate": 0.5}
     assert isinstance(Row(**json.loads(json.dumps(rows[0].to_dict()))), Row)
+
+
+def test_ui_marks_the_answer_phrase_and_escapes_it():
+    from app.ui_html import highlight, render_answer
+
+    html = render_answer("发生在2006年<b>。[1]", key_phrases=["2006年<b>"])
+    assert '<strong class="rag-key">2006年&lt;b&gt;</strong>' in html and "<b>" not in html
+    card = highlight("真正的转折点,发生在2006年。", [(0, 15)], [(10, 15)])
+    assert card == '<mark>真正的转折点,发生在</mark><mark><strong class="rag-key">2006年</strong></mark>。'
