@@ -239,7 +239,9 @@ def test_floor_keys_and_file_validation(tmp_path):
     assert split_key("answer_accuracy_zh") == ("answer_accuracy", "zh")
     assert split_key("false_abstention_rate") == ("false_abstention_rate", None)
     project = load_floors()  # the committed floors must stay loadable
-    assert project.dataset == ["article_gold.jsonl", "debian_faq/gold.jsonl", "maint_guide/gold.jsonl"]
+    assert project.dataset == ["article_gold.jsonl", "conversations.jsonl", "debian_faq/gold.jsonl",
+                               "debian_faq/conversations.jsonl", "debian_faq_hant/gold.jsonl",
+                               "maint_guide/gold.jsonl"]
     assert split_key("answer_accuracy_maint_guide") == ("answer_accuracy", "maint_guide")
     assert "false_abstention_rate" in project.ceilings
     bad = tmp_path / "floors.yaml"
