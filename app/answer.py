@@ -38,7 +38,7 @@ class Weights:
 
     ``python -m eval.fit`` refits them leave-one-corpus-out. Searching all the knobs
     overfits the small gold sets (held-out accuracy falls), so only ``answer.min_score`` is
-    refitted and these stay as they are; README "Answer quality" has both measurements.
+    refitted and these stay as they are; README "Held out" has both measurements.
 
     ``score = (cos - offset) + lexical * coverage - cue_missing * missing_cues
     - focus_missing * focus_words_absent - focus_unknown * focus_nouns_the_corpus_lacks

@@ -161,8 +161,8 @@ class Assistant:
         except ValueError:
             raise AssistantError(f"unknown answer mode {mode!r}: use extractive or llm") from None
         question = self._clean(question)
+        q = self.prepare(question, history, top_k, sources)
         with self._lock:
-            q = self.prepare(question, history, top_k, sources)
             answer = answerer.answer(q.resolved, q.query_vector, q.passages, q.language,
                                      subquestions=q.subquestions, expansion=q.expansion)
         resolved, expansion = q.resolved, q.expansion
@@ -173,20 +173,23 @@ class Assistant:
         return answer
 
     def prepare(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
-                sources: Sequence[str] | None = None) -> "PreparedQuestion":
+                sources: Sequence[str] | None = None) -> PreparedQuestion:
         """Everything before the answer step: follow-up resolution, language, expansion,
-        query embedding and retrieval (the eval's weight fitting replays the answer step on it).
-        Callers hold the lock; ``question`` is already cleaned."""
+        query embedding and retrieval (the eval's weight fitting replays the answer step on
+        it). ``question`` is already cleaned. Only the embedding engine and the index reads
+        run under the lock; the text rules (and loading the dictionary for a first English
+        question) do not hold other callers up."""
         # The rewrite may pull in a long earlier turn: the length limit applies to it too.
         resolved = resolve_followup(question, history)[: self.config.answer.max_question_chars]
         language = detect_language(question)
         # An English question over Chinese text: its words in the corpus's own terms.
         expansion = self.crosslingual.expand(resolved) if language == "en" else []
-        qvec = self.embedder.embed_query(resolved)
-        passages = self.retriever.retrieve(resolved, query_vector=qvec, top_k=top_k, sources=sources,
-                                           expansion=expansion)
         parts = split_subquestions(resolved)
-        subquestions = [(p, self.embedder.embed_query(p)) for p in parts] if len(parts) > 1 else []
+        with self._lock:
+            qvec = self.embedder.embed_query(resolved)
+            passages = self.retriever.retrieve(resolved, query_vector=qvec, top_k=top_k, sources=sources,
+                                               expansion=expansion)
+            subquestions = [(p, self.embedder.embed_query(p)) for p in parts] if len(parts) > 1 else []
         return PreparedQuestion(resolved, language, qvec, passages, subquestions, expansion)
 
     def ask_stream(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,

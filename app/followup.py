@@ -2,7 +2,8 @@
 
 ``那H20呢？`` after ``A800是哪一年推出的？`` becomes ``H20是哪一年推出的？``; after
 ``英伟达在2022年底推出了哪些特供版芯片？`` (nothing of H20's kind to swap) it asks what the
-text says about H20 in that topic: ``关于H20：英伟达、特供版、芯片``.
+text says about H20 in that topic: ``关于H20：伟达、推出、特供、芯片`` (the previous
+question's content words, without its year).
 ``它是哪一年推出的？`` after ``英伟达在2006年推出了什么软件平台？`` (answered CUDA) resolves
 它 to the entity of the previous *answer*: ``CUDA是哪一年推出的？``.
 When no rule applies, a short follow-up is searched together with the previous question.
@@ -118,7 +119,8 @@ _TIME_WORD = re.compile(r"\d|^(年[初底中末]|[上下]半年|今年|去年|�
 
 def _topic_terms(question: str, drop: str) -> list[str]:
     """The content words of a question that say what it is about, without times, numbers
-    and question words (英伟达在2022年底推出了哪些特供版芯片 -> 英伟达, 推出, 特供, 芯片)."""
+    and question words (英伟达在2022年底推出了哪些特供版芯片 -> 伟达, 推出, 特供, 芯片: jieba's
+    own split of 英伟达)."""
     import jieba
 
     from .text import _STOPWORDS
@@ -142,9 +144,10 @@ def resolve_followup(question: str, history: Sequence[Any] | None) -> str:
     if not turns:
         return question
     last, last_answer = turns[-1]
-    # The previous turn may itself have been a follow-up: resolve it first (one level).
+    # The previous turn may itself have been a follow-up: resolve it first, against the few
+    # turns before it (a bounded window: a long chat does not recurse through every turn).
     if len(turns) >= 2:
-        resolved_last = resolve_followup(last, turns[:-1])
+        resolved_last = resolve_followup(last, turns[-4:-1])
         if resolved_last != last and len(resolved_last) <= 200:
             last = resolved_last
     q = question.strip()
