@@ -390,6 +390,10 @@ class ExtractiveAnswerer:
                       passages=passages, language=language, confidence=confidence, key_phrases=key_phrases)
 
 
+#: Matches the lead-in of :func:`english_lead_in` (follow-up resolution strips it).
+LEAD_IN = re.compile(r"^The documents answer this in Chinese; .*?: ", re.S)
+
+
 def english_lead_in(citations: Sequence[Citation]) -> str:
     """The English sentence before a Chinese quote that answers an English question: it
     names where the cited sentence is, so the reader knows what the quote is."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
+from .answer import LEAD_IN, NOT_FOUND
 from .cues import Cue, question_cues
 from .text import detect_language
 
@@ -92,7 +93,28 @@ def _names_own_entity(question: str, lang: str) -> bool:
     return bool(_entities(question, latin=True) or _entities(question, latin=False))
 
 
-def _referent(last: str, last_answer: str | None) -> str | None:
+# Words that continue the previous topic rather than name a new one (后来呢？, and then?).
+_CONTINUATIONS = {"后来", "然后", "接着", "之后", "结果", "最后", "最终", "再后来", "then", "after that", "next"}
+_POINTING_BACK = re.compile(r"这么|这样|那样|这个|那个|这些|那些|此事|这件事")
+
+
+def _answer_text(answer: str | None) -> str | None:
+    """The quoted part of an earlier answer: markup, markers and our English lead-in
+    removed; None for an abstention (it names nothing the next question can refer to)."""
+    if not answer or any(answer.startswith(text[:12]) for text in NOT_FOUND.values()):
+        return None
+    return _MARKUP.sub(" ", LEAD_IN.sub("", answer))
+
+
+def _names_named_entity(question: str) -> bool:
+    """Whether a Chinese question names a person, place, organisation or Latin term."""
+    import jieba.posseg as pseg
+
+    return bool(_entities(question, latin=True)) or any(
+        f in {"nr", "ns", "nt", "nz", "nrt"} and len(w) >= 2 for w, f in pseg.lcut(question))
+
+
+def _referent(last: str, last_answer: str | None, person: bool = False) -> str | None:
     """What a pronoun in the next question refers to.
 
     When the previous question asked for a thing (什么软件平台, 哪家公司, which chip) the
@@ -101,8 +123,8 @@ def _referent(last: str, last_answer: str | None) -> str | None:
     """
     lang = detect_language(last)
     asks_value = question_cues(last, lang) & {Cue.YEAR, Cue.TIME, Cue.NUMBER, Cue.MONEY}
-    if last_answer and not asks_value:
-        answer = _MARKUP.sub(" ", last_answer)
+    answer = _answer_text(last_answer)
+    if answer and not asks_value:
         in_question = last.lower()
         # In the answer's own order: its first sentence is the best match.
         latin = [e for e in _LATIN_ENTITY.findall(answer)
@@ -110,7 +132,8 @@ def _referent(last: str, last_answer: str | None) -> str | None:
         new = latin or [e for e in _entities(answer, False) if e.lower() not in in_question]
         if new:
             return new[0]
-    ents = _topic(last)
+    # 他们 refers to people, countries or companies (Chinese names), not to a Latin term.
+    ents = (_entities(last, latin=False) or _entities(last, latin=True)) if person else _topic(last)
     return ents[0] if ents else None
 
 
@@ -153,7 +176,8 @@ def resolve_followup(question: str, history: Sequence[Any] | None) -> str:
     q = question.strip()
     lang = detect_language(q)
     m = (_WHAT_ABOUT_ZH if lang == "zh" else _WHAT_ABOUT_EN).match(q)
-    if m and not (lang == "zh" and _QUESTION_WORD_ZH.search(m.group(1))):
+    if m and not (lang == "zh" and _QUESTION_WORD_ZH.search(m.group(1))) \
+            and m.group(1).strip().lower() not in _CONTINUATIONS:
         new_entity = m.group(1).strip()
         # Swap the previous question's entity of the same kind for the new one:
         # 那H20呢 after A800是哪家公司推出的 -> H20是哪家公司推出的.
@@ -169,18 +193,25 @@ def resolve_followup(question: str, history: Sequence[Any] | None) -> str:
     if lang == "zh":
         import jieba
 
-        first = next((t for t in jieba.lcut(q) if t.strip()), "")
-        if first in _PRONOUNS_ZH:
-            ref = _referent(last, last_answer)
+        # A subject pronoun (它的中文全称是什么), or one anywhere in a question that names
+        # nothing of its own (发布它的是哪个机构).
+        tokens = [t for t in jieba.lcut(q) if t.strip()]
+        pron = tokens[0] if tokens and tokens[0] in _PRONOUNS_ZH else next(
+            (t for t in tokens if t in _PRONOUNS_ZH), None) if not _names_named_entity(q) else None
+        if pron:
+            ref = _referent(last, last_answer, person=pron[0] in "他她")
             if ref:
-                return ref + q[q.index(first) + len(first):]
+                at = q.index(pron)
+                return q[:at] + ref + q[at + len(pron):]
     else:
         pron = _PRONOUN_EN.search(q)
         if pron and not _names_own_entity(q, lang):
             ref = _referent(last, last_answer)
             if ref:
                 return q[:pron.start()] + ref + q[pron.end():]
-    short = len(q) <= 6 if lang == "zh" else len(q.split()) <= 3
+    # Short, or pointing back (为什么这么叫？), and naming nothing of its own: search it with
+    # the previous question.
+    short = (len(q) <= 8 or bool(_POINTING_BACK.search(q))) if lang == "zh" else len(q.split()) <= 3
     if short and not _names_own_entity(q, lang):
         return f"{last} {q}"
     return question

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from app.answer import SentenceIndex
+from app.answer import NOT_FOUND, SentenceIndex
 from app.crosslingual import CrossLingual, cedict, stem
 from app.followup import previous_turns, resolve_followup
 from app.keyphrase import key_span
@@ -21,6 +21,7 @@ from eval.metrics import Row, abstention_curve, score_question
 
 from .conftest import ROOT, write_config
 
+NOT_FOUND_ZH = NOT_FOUND["zh"]
 TRADITIONAL = "華為的昇騰系列晶片已經迭代了數輪。安裝軟體套件之前，請先閱讀說明文件。"
 
 
@@ -211,3 +212,19 @@ def test_ui_marks_the_answer_phrase_and_escapes_it():
     assert '<strong class="rag-key">2006年&lt;b&gt;</strong>' in html and "<b>" not in html
     card = highlight("真正的转折点,发生在2006年。", [(0, 15)], [(10, 15)])
     assert card == '<mark>真正的转折点,发生在</mark><mark><strong class="rag-key">2006年</strong></mark>。'
+
+
+def test_follow_up_rules_for_pronouns_inside_abstentions_and_continuations():
+    # A pronoun inside a question that names nothing of its own.
+    q = resolve_followup("发布它的是哪个机构？", [("美国商务部的出口管制新规是哪天发布的？", "2022年10月7日……[1]")])
+    assert "它" not in q and "美国商务部" in q
+    # An abstention names nothing: 他们 goes back to the previous question's subject.
+    q = resolve_followup("他们在采购哪些芯片？", [("哪些中东国家在大举投资AI算力？", NOT_FOUND_ZH)])
+    assert q.startswith("中东")
+    # Our English lead-in is not part of what the answer named.
+    lead = "The documents answer this in Chinese; the cited sentence [1] is from a.txt: 那一年推出CUDA。[1]"
+    assert resolve_followup("Who decided to launch it?", [("What platform did Nvidia launch in 2006?", lead)]) \
+        == "Who decided to launch CUDA?"
+    # 后来呢 continues the topic; 为什么这么叫 points back: both are searched with it.
+    assert resolve_followup("后来呢？", ["CUDA最初几年受欢迎吗？"]) == "CUDA最初几年受欢迎吗？ 后来呢？"
+    assert resolve_followup("为什么这么叫？", ["黄仁勋被戏称为什么？"]).startswith("黄仁勋被戏称为什么？")
