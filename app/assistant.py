@@ -12,15 +12,16 @@ from typing import Any, Iterator, Sequence
 from .answer import ExtractiveAnswerer, SentenceIndex, Weights
 from .config import AnswerMode, Config, load_config
 from .crosslingual import CrossLingual
-from .llm import LLMAnswerer
+from .llm import LLMAnswerer, LLMFailure, cite
 from .embeddings import Embedder, make_embedder
 from .errors import AssistantError, EmptyQuestionError
-from .followup import resolve_followup, split_subquestions
-from .passages import Answer, Passage
+from .followup import may_depend_on_history, resolve_followup, split_subquestions
+from .passages import Answer, Passage, StreamStep
 from .retrieval import LexicalIndex, Retriever
 from .store import ChunkStore, IndexInfo
 from .runtime import configure_data_dir
 from .text import detect_language
+from .verify import index_verifier
 
 log = logging.getLogger("app")
 
@@ -90,8 +91,10 @@ class Assistant:
         sentences = SentenceIndex(*store.all_sentences())
         retriever = Retriever(self.config.retrieval, store, self.embedder, lexical)
         extractive = ExtractiveAnswerer(self.config.answer, sentences, lexical, self._weights)
+        verifier = index_verifier(self.embedder, sentences, lexical, self._lock)
         # Both modes are ready; the LLM client connects only when first used.
-        answerers = {AnswerMode.EXTRACTIVE: extractive, AnswerMode.LLM: LLMAnswerer(self.config.llm, extractive)}
+        answerers = {AnswerMode.EXTRACTIVE: extractive,
+                     AnswerMode.LLM: LLMAnswerer(self.config.llm, extractive, verifier, self._lock)}
         answerer = answerers[self.config.answer.mode]
         (self.store, self.lexical, self.sentences, self.retriever, self.answerer, self._answerers, self.sources,
          self.crosslingual, self._unavailable) = (store, lexical, sentences, retriever, answerer, answerers,
@@ -145,6 +148,20 @@ class Assistant:
         sources = self._check(top_k, sources)
         return self.retriever.retrieve(self._clean(question), top_k=top_k, sources=sources, mode=mode)
 
+    def _answerer(self, mode: str | None):
+        try:
+            return self._answerers[AnswerMode(mode)] if mode else self.answerer
+        except ValueError:
+            raise AssistantError(f"unknown answer mode {mode!r}: use extractive or llm") from None
+
+    @staticmethod
+    def _stamp(answer: Answer, question: str, q: PreparedQuestion, t0: float) -> Answer:
+        answer.question = question
+        answer.resolved_question = q.resolved if q.resolved != question else None
+        answer.expansion = q.expansion
+        answer.elapsed_ms = round((time.perf_counter() - t0) * 1000, 2)
+        return answer
+
     def ask(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
             sources: Sequence[str] | None = None, mode: str | None = None) -> Answer:
         """Answer a question with cited passages, or abstain (``found=False``).
@@ -152,35 +169,45 @@ class Assistant:
         ``history`` holds earlier turns (strings, (question, answer) pairs or chat messages);
         a follow-up such as 那H20呢？ is resolved against it before retrieval. ``sources``
         restricts the search to some files; ``top_k`` overrides the passage count; ``mode``
-        ("extractive" or "llm") overrides ``answer.mode``.
+        ("extractive" or "llm") overrides ``answer.mode``. In LLM mode the model's request
+        runs outside the engine lock, so callers waiting on the model do not queue.
         """
         t0 = time.perf_counter()
         sources = self._check(top_k, sources)
-        try:
-            answerer = self._answerers[AnswerMode(mode)] if mode else self.answerer
-        except ValueError:
-            raise AssistantError(f"unknown answer mode {mode!r}: use extractive or llm") from None
+        answerer = self._answerer(mode)
         question = self._clean(question)
-        q = self.prepare(question, history, top_k, sources)
-        with self._lock:
-            answer = answerer.answer(q.resolved, q.query_vector, q.passages, q.language,
-                                     subquestions=q.subquestions, expansion=q.expansion)
-        resolved, expansion = q.resolved, q.expansion
-        answer.question = question
-        answer.resolved_question = resolved if resolved != question else None
-        answer.expansion = expansion
-        answer.elapsed_ms = round((time.perf_counter() - t0) * 1000, 2)
-        return answer
+        llm = answerer if isinstance(answerer, LLMAnswerer) else None
+        q = self.prepare(question, history, top_k, sources, llm=llm)
+        if llm is not None:
+            answer = llm.answer(q.resolved, q.query_vector, q.passages, q.language, subquestions=q.subquestions,
+                                expansion=q.expansion)
+        else:
+            with self._lock:
+                answer = answerer.answer(q.resolved, q.query_vector, q.passages, q.language,
+                                         subquestions=q.subquestions, expansion=q.expansion)
+        return self._stamp(answer, question, q, t0)
 
     def prepare(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
-                sources: Sequence[str] | None = None) -> PreparedQuestion:
+                sources: Sequence[str] | None = None, llm: LLMAnswerer | None = None) -> PreparedQuestion:
         """Everything before the answer step: follow-up resolution, language, expansion,
         query embedding and retrieval (the eval's weight fitting replays the answer step on
         it). ``question`` is already cleaned. Only the embedding engine and the index reads
         run under the lock; the text rules (and loading the dictionary for a first English
-        question) do not hold other callers up."""
+        question) do not hold other callers up.
+
+        With ``llm`` (LLM mode, ``llm.condense_followups``), a question that may depend on
+        the conversation is rewritten by the model; the offline rules are the fallback.
+        """
+        resolved = None
+        if llm is not None and llm.config.condense_followups and may_depend_on_history(question, history):
+            try:
+                resolved = llm.condense(question, history)
+            except LLMFailure as exc:
+                log.warning("follow-up not condensed by the LLM (%s); using the offline rules", exc)
+        if resolved is None:
+            resolved = resolve_followup(question, history)
         # The rewrite may pull in a long earlier turn: the length limit applies to it too.
-        resolved = resolve_followup(question, history)[: self.config.answer.max_question_chars]
+        resolved = resolved[: self.config.answer.max_question_chars]
         language = detect_language(question)
         # An English question over Chinese text: its words in the corpus's own terms.
         expansion = self.crosslingual.expand(resolved) if language == "en" else []
@@ -193,16 +220,55 @@ class Assistant:
         return PreparedQuestion(resolved, language, qvec, passages, subquestions, expansion)
 
     def ask_stream(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
-                   sources: Sequence[str] | None = None, mode: str | None = None) -> Iterator[tuple[str, Answer]]:
-        """Yield the answer text growing sentence by sentence, with the final Answer each time."""
-        answer = self.ask(question, history=history, top_k=top_k, sources=sources, mode=mode)
-        if not answer.found:
-            yield answer.text, answer
-            return
-        import re
+                   sources: Sequence[str] | None = None, mode: str | None = None) -> Iterator[StreamStep]:
+        """Answer like :meth:`ask`, yielding :class:`StreamStep` s as the text grows.
 
-        pieces = re.findall(r".+?\[\d+\]\s*", answer.text) or [answer.text]
-        text = ""
-        for piece in pieces:
-            text += piece
-            yield text, answer
+        In LLM mode the steps are the tokens as the server sends them (through llama-index's
+        ``stream_chat``), with markers renumbered as they arrive; the last step carries the
+        verified answer. Closing the generator (a client that went away) closes the request
+        to the server. Extractive answers are complete at once and stream sentence by
+        sentence.
+        """
+        t0 = time.perf_counter()
+        sources = self._check(top_k, sources)
+        answerer = self._answerer(mode)
+        question = self._clean(question)
+        llm = answerer if isinstance(answerer, LLMAnswerer) else None
+        q = self.prepare(question, history, top_k, sources, llm=llm)
+        if llm is None:
+            with self._lock:
+                answer = answerer.answer(q.resolved, q.query_vector, q.passages, q.language,
+                                         subquestions=q.subquestions, expansion=q.expansion)
+            answer = self._stamp(answer, question, q, t0)
+            if answer.found:
+                import re
+
+                text = ""
+                for piece in re.findall(r".+?\[\d+\]\s*", answer.text)[:-1]:
+                    text += piece
+                    yield StreamStep(text, answer, piece)
+            yield StreamStep(answer.text, answer, "", done=True)
+            return
+        base = self._stamp(llm.base_answer(q.resolved, q.query_vector, q.passages, q.language,
+                                           subquestions=q.subquestions, expansion=q.expansion), question, q, t0)
+        if not base.found:
+            yield StreamStep(base.text, base, "", done=True)
+            return
+        shown = base.passages[: llm.config.passages]
+        state: dict = {}
+        raw = ""
+        tokens = llm.stream_tokens(q.resolved, shown, q.language, state)
+        try:
+            for delta in tokens:
+                raw += delta
+                text, citations = cite(raw, shown)
+                partial = Answer(question, text, True, citations, base.passages, q.language, base.resolved_question,
+                                 base.confidence, mode="llm", expansion=base.expansion)
+                yield StreamStep(text, partial, delta)
+        except Exception as exc:  # server down, timeout, HTTP errors: the extractive answer
+            final = llm.fallback(base, exc)
+        else:
+            final = llm.finish(base, raw, state.get("finish_reason"), q.language)
+        finally:
+            tokens.close()
+        yield StreamStep(final.text, self._stamp(final, question, q, t0), "", done=True)

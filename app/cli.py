@@ -11,6 +11,13 @@ from .errors import AssistantError
 
 def _print_answer(answer) -> None:
     print(answer.text)
+    if answer.notice:
+        print(f"\n(note: {answer.notice})")
+    unverified = [s for s in answer.sentences if not s.supported]
+    if unverified:
+        print("\nUnverified (the cited passage does not support it):")
+        for s in unverified:
+            print(f"  - {s.text}  (support {s.support:.2f})")
     if answer.resolved_question:
         print(f"\n(searched as: {answer.resolved_question})")
     shown = answer.citations if answer.found else answer.passages[:3]

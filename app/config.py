@@ -139,6 +139,11 @@ class LLMConfig(_Section):
     context_window: int = Field(4096, ge=512)
     #: How many of the retrieved passages the model sees.
     passages: int = Field(5, ge=1, le=20)
+    #: Requests sent to the server at once; more callers wait (at most ``timeout_s``) for a
+    #: slot. The engine lock is never held while waiting on the server.
+    max_concurrency: int = Field(4, ge=1, le=256)
+    #: Let the model rewrite follow-ups into standalone questions (offline rules on failure).
+    condense_followups: bool = True
 
 
 class UIConfig(_Section):

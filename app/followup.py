@@ -230,3 +230,21 @@ def split_subquestions(question: str, limit: int = 3) -> list[str]:
     for part in parts[:limit]:
         resolved.append(resolve_followup(part, resolved) if resolved else part)
     return resolved
+
+
+_DEICTIC_ZH = re.compile(r"[它他她其该此这那]")
+
+
+def may_depend_on_history(question: str, history: Sequence[Any] | None) -> bool:
+    """Whether a question could need the conversation to be understood (so an LLM may
+    rewrite it): the offline rules rewrite it, or it has a pronoun or demonstrative, or it
+    is short. A question naming its own entity without any of these is standalone and is
+    never sent for rewriting."""
+    if not previous_turns(history):
+        return False
+    if resolve_followup(question, history) != question:
+        return True
+    q = question.strip()
+    if detect_language(q) == "zh":
+        return bool(_DEICTIC_ZH.search(q)) or len(q) <= 8
+    return bool(_PRONOUN_EN.search(q) or re.search(r"\b(this|that|these|those)\b", q, re.I)) or len(q.split()) <= 3

@@ -117,7 +117,28 @@ class Answer:
     expansion: list[str] = field(default_factory=list)
     #: The answer phrase of each quoted answer (see ``Citation.key_spans``), verbatim.
     key_phrases: list[str] = field(default_factory=list)
+    #: LLM mode: the answer's sentences, each with its markers and whether the passages it
+    #: cites support it (:class:`app.verify.AnswerSentence`); empty for extractive answers,
+    #: which quote the passages verbatim.
+    sentences: list = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return asdict(self)
+
+
+@dataclass
+class StreamStep:
+    """One step of :meth:`app.Assistant.ask_stream`.
+
+    ``text`` is the answer so far (markers already renumbered, so they keep their meaning
+    at the end), ``delta`` what this step added, ``answer`` the answer as known now (its
+    citations match the markers in ``text``). The last step has ``done=True`` and the
+    final, verified :class:`Answer`; its text may differ from the streamed one when the
+    model's reply could not be used and the extractive answer replaced it (see ``notice``).
+    """
+
+    text: str
+    answer: Answer
+    delta: str = ""
+    done: bool = False

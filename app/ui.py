@@ -63,7 +63,8 @@ def to_chat(history: Sequence[dict]) -> list[dict]:
 
 
 def _bot(text: str, answer: Answer) -> dict:
-    return {"role": "assistant", "content": render_answer(text, answer.citations, key_phrases=answer.key_phrases)}
+    return {"role": "assistant", "content": render_answer(text, answer.citations, key_phrases=answer.key_phrases,
+                                                          sentences=answer.sentences)}
 
 
 def chat_stream(assistant, question: str, history: Sequence[dict] | None = None, top_k: int | None = None,
@@ -84,18 +85,19 @@ def chat_stream(assistant, question: str, history: Sequence[dict] | None = None,
     try:
         stream = assistant.ask_stream(question, history=history, top_k=top_k, sources=list(sources or []) or None,
                                       mode=mode)
-        # Hold one item back so the last yield is known to be the final one, and make it the
-        # full answer text even if the sentence split dropped something.
-        last = None
-        for item in stream:
-            if last is not None:
-                yield shown + [user, _bot(*last)], render_citations(last[1], complete=False), history
-                if STREAM_DELAY_S:
+        answer = None
+        for step in stream:
+            if not step.done:
+                yield shown + [user, _bot(step.text, step.answer)], render_citations(step.answer, complete=False), \
+                    history
+                # Extractive answers are complete at once: pace the sentences so the answer
+                # visibly grows. LLM tokens arrive at the model's own pace.
+                if STREAM_DELAY_S and step.answer.mode != "llm":
                     time.sleep(STREAM_DELAY_S)
-            last = item
-        if last is None:
+                continue
+            answer = step.answer
+        if answer is None:
             return
-        answer = last[1]
         new_history = history + [{"role": "user", "content": answer.question},
                                  {"role": "assistant", "content": answer.text}]
         yield shown + [user, _bot(answer.text, answer)], render_citations(answer), new_history

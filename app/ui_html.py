@@ -44,6 +44,8 @@ _CSS = """
 .rag-status dd { margin: 0; overflow-wrap: anywhere; }
 .rag-key { color: #7c2d12; }
 #rag-chat strong.rag-key { background: #fde68a; border-radius: 3px; padding: 0 2px; }
+.rag-unverified { text-decoration: underline wavy #b45309; text-underline-offset: 3px; }
+.rag-unverified-tag { color: #b45309; font-size: 0.75em; margin-left: 2px; }
 #rag-chat a.rag-ref { color: #2563eb; font-weight: 600; text-decoration: none; }
 #rag-chat a.rag-ref:hover { text-decoration: underline; }
 """
@@ -173,9 +175,10 @@ def render_searching(question: str) -> str:
 
 
 def render_answer(text: str, citations: Sequence[Citation] = (), link: bool = True,
-                  key_phrases: Sequence[str] = ()) -> str:
+                  key_phrases: Sequence[str] = (), sentences: Sequence[Any] = ()) -> str:
     """Answer text as chat HTML: escaped, ``[n]`` markers linked to their ``#cite-n`` cards,
-    and each answer phrase (the year, number or name asked for) in bold."""
+    each answer phrase (the year, number or name asked for) in bold, and each generated
+    sentence its cited passages do not support marked "unverified"."""
     numbers = {c.number for c in citations}
     keys = [_esc(k) for k in dict.fromkeys(key_phrases) if k.strip()]
 
@@ -185,17 +188,31 @@ def render_answer(text: str, citations: Sequence[Citation] = (), link: bool = Tr
             escaped = escaped.replace(k, f'<strong class="rag-key">{k}</strong>', 1)
         return escaped
 
-    out, pos = [], 0
-    for m in _MARKER.finditer(text):
-        out.append(plain(text[pos:m.start()]))
-        n = int(m.group(1))
-        if link and n in numbers:
-            out.append(f'<a class="rag-ref" href="#cite-{n}" title="show source [{n}]">[{n}]</a>')
-        else:
-            out.append(_esc(m.group(0)))
-        pos = m.end()
-    out.append(plain(text[pos:]))
-    return "".join(out).replace("\n", "<br>")
+    def linked(segment: str) -> str:
+        out, pos = [], 0
+        for m in _MARKER.finditer(segment):
+            out.append(plain(segment[pos:m.start()]))
+            n = int(m.group(1))
+            if link and n in numbers:
+                out.append(f'<a class="rag-ref" href="#cite-{n}" title="show source [{n}]">[{n}]</a>')
+            else:
+                out.append(_esc(m.group(0)))
+            pos = m.end()
+        out.append(plain(segment[pos:]))
+        return "".join(out)
+
+    parts, pos = [], 0
+    for s in sentences:
+        at = text.find(s.text, pos)
+        if s.supported or at < 0:
+            continue
+        why = "cites no passage" if not s.markers else f"not supported by the cited passage (support {s.support:.2f})"
+        parts.append(linked(text[pos:at]))
+        parts.append(f'<span class="rag-unverified" title="{_esc(why)}">{linked(s.text)}'
+                     f'<sup class="rag-unverified-tag">unverified</sup></span>')
+        pos = at + len(s.text)
+    parts.append(linked(text[pos:]))
+    return "".join(parts).replace("\n", "<br>")
 
 
 def render_question(text: str) -> str:
