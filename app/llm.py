@@ -123,21 +123,40 @@ class LLMAnswerer:
         self.lock = lock or threading.Lock()
         self._client = client
         self._slots = threading.BoundedSemaphore(config.max_concurrency)
+        self._local = threading.local()
+        self._client_lock = threading.Lock()
 
     # -- the server --------------------------------------------------------------------------
 
     def _llm(self):
+        with self._client_lock:  # one client, however many first callers arrive at once
+            return self._make_client()
+
+    def _make_client(self):
         if self._client is None:
             try:
                 from llama_index.llms.openai_like import OpenAILike
             except ImportError as exc:  # pragma: no cover - a declared dependency
                 raise RuntimeError("answer.mode: llm needs `pip install llama-index-llms-openai-like`") from exc
+            import httpx
+
+            # Our own HTTP client, so that each thread knows the responses it opened: a stream
+            # abandoned by its reader is closed at once, not whenever garbage collection
+            # reaches it (llama-index keeps the generator alive in its exception events).
+            http = httpx.Client(timeout=self.config.timeout_s, event_hooks={"response": [self._opened]})
             # Passed explicitly, never through llama-index's global Settings (they default to OpenAI).
             self._client = OpenAILike(
                 model=self.config.model, api_base=self.config.base_url, api_key=self.config.api_key or "none",
                 is_chat_model=True, context_window=self.config.context_window, max_tokens=self.config.max_tokens,
-                temperature=self.config.temperature, timeout=self.config.timeout_s, max_retries=0)
+                temperature=self.config.temperature, timeout=self.config.timeout_s, max_retries=0,
+                http_client=http)
         return self._client
+
+    def _opened(self, response) -> None:
+        """httpx response hook: remember the response for the thread that is streaming."""
+        opened = getattr(self._local, "opened", None)
+        if opened is not None:
+            opened.append(response)
 
     @contextmanager
     def _slot(self):
@@ -176,11 +195,10 @@ class LLMAnswerer:
         text, _ = self._chat(build_messages(question, passages, language))
         return text
 
-    def _chat(self, pairs: list[tuple[str, str]], max_tokens: int | None = None) -> tuple[str, str | None]:
+    def _chat(self, pairs: list[tuple[str, str]], **kwargs: Any) -> tuple[str, str | None]:
         from llama_index.core.llms import ChatMessage
 
         messages = [ChatMessage(role=r, content=c) for r, c in pairs]
-        kwargs = {"max_tokens": max_tokens} if max_tokens else {}
         with self._slot():
             response = self._llm().chat(messages, **kwargs)
         return str(response.message.content or ""), _finish_reason(response.raw)
@@ -194,16 +212,24 @@ class LLMAnswerer:
 
         messages = [ChatMessage(role=r, content=c) for r, c in build_messages(question, passages, language)]
         with self._slot():
-            stream = self._llm().stream_chat(messages)
+            llm = self._llm()
+            opened = self._local.opened = []
+            stream = None
             try:
+                stream = llm.stream_chat(messages)
                 for chunk in stream:
+                    self._local.opened = None  # the request is out; later requests are not ours
                     reason = _finish_reason(chunk.raw)
                     if reason:
                         state["finish_reason"] = reason
                     if chunk.delta:
                         yield chunk.delta
             finally:
-                stream.close()  # ends the openai Stream, which closes the response
+                self._local.opened = None
+                if stream is not None:
+                    stream.close()
+                for response in opened:  # hung up early: stop the server generating
+                    response.close()
 
     # -- answers -----------------------------------------------------------------------------
 
@@ -266,7 +292,8 @@ class LLMAnswerer:
     def condense(self, question: str, history: Sequence[Any]) -> str:
         """The model's standalone rewrite of a follow-up (raises LLMFailure when unusable)."""
         try:
-            text, _ = self._chat(condense_messages(question, history), max_tokens=96)
+            # Greedy: the same conversation always gives the same search.
+            text, _ = self._chat(condense_messages(question, history), max_tokens=96, temperature=0.0)
         except LLMFailure:
             raise
         except Exception as exc:

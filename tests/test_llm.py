@@ -143,6 +143,70 @@ def test_real_llama_server_answers_and_citations_stay_consistent(llm_config_path
     numbers = sorted({int(n) for n in re.findall(r"\[(\d+)\]", answer.text)})
     assert numbers == [c.number for c in sorted(answer.citations, key=lambda c: c.number)]
     if answer.mode == "llm":
-        assert answer.notice is None
-    else:  # the small base model cited nothing usable: the extractive answer is shown
-        assert answer.notice == "The LLM's answer cited no passage, so the extractive answer is shown."
+        assert answer.notice is None and any(s.supported for s in answer.sentences)
+    else:  # the small base model wrote nothing usable: the extractive answer, with the reason
+        assert answer.notice.endswith("this is the extractive answer.") and "CANN" in answer.text
+
+
+def _real_llm_assistant(llm_config_path, llama_server, **llm) -> Assistant:
+    import yaml
+
+    raw = yaml.safe_load(llm_config_path.read_text(encoding="utf-8"))
+    raw["llm"] = {"base_url": llama_server, "max_tokens": 48, "timeout_s": 120, **llm}
+    path = llm_config_path.parent / "config_stream.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return Assistant(load_config(path))
+
+
+def _slots_busy(llama_server: str) -> bool:
+    import json
+
+    with urllib.request.urlopen(llama_server.removesuffix("/v1") + "/slots", timeout=5) as r:
+        return any(slot.get("is_processing") for slot in json.load(r))
+
+
+@pytest.mark.llm
+def test_real_llama_server_streams_tokens_and_ends_with_a_checked_answer(llm_config_path, llama_server):
+    assistant = _real_llm_assistant(llm_config_path, llama_server)
+    steps = list(assistant.ask_stream("华为的异构计算架构叫什么？"))
+    partial, final = steps[:-1], steps[-1]
+    assert final.done and final.answer.found and not any(s.done for s in partial)
+    assert partial, "no token arrived from the server"
+    assert all(s.delta for s in partial) and all(s.answer.mode == "llm" for s in partial)
+    if final.answer.mode == "llm":
+        assert final.text == partial[-1].text.strip() and final.answer.sentences
+    else:
+        assert final.answer.notice.endswith("this is the extractive answer.")
+
+
+@pytest.mark.llm
+def test_closing_a_real_stream_stops_the_server_generating(llm_config_path, llama_server):
+    assistant = _real_llm_assistant(llm_config_path, llama_server, max_tokens=1024)
+    stream = assistant.ask_stream("华为的异构计算架构叫什么？")
+    for i, step in enumerate(stream):
+        if step.done:
+            pytest.skip("the model finished its reply before it could be cancelled")
+        if i == 2:
+            break
+    if not _slots_busy(llama_server):
+        pytest.skip("the model finished its reply before it could be cancelled")
+    stream.close()
+    deadline = time.time() + 10
+    while _slots_busy(llama_server) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not _slots_busy(llama_server)
+
+
+@pytest.mark.llm
+def test_real_llama_server_condenses_a_follow_up_or_falls_back(llm_config_path, llama_server):
+    from app.followup import resolve_followup
+    from app.llm import LLMFailure
+
+    assistant = _real_llm_assistant(llm_config_path, llama_server)
+    history = [("英伟达在2006年推出了什么软件平台？", "2006年，英伟达推出了CUDA。[1]")]
+    try:
+        rewritten = assistant.answerer.condense("它是哪一年推出的？", history)
+    except LLMFailure:  # an unusable rewrite from the small model: the offline rules apply
+        rewritten = None
+    answer = assistant.ask("它是哪一年推出的？", history=history)
+    assert answer.resolved_question in {rewritten, resolve_followup("它是哪一年推出的？", history)}
