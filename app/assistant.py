@@ -219,6 +219,26 @@ class Assistant:
             subquestions = [(p, self.embedder.embed_query(p)) for p in parts] if len(parts) > 1 else []
         return PreparedQuestion(resolved, language, qvec, passages, subquestions, expansion)
 
+    def as_retriever(self, top_k: int | None = None, sources: Sequence[str] | None = None, mode: str = "hybrid"):
+        """This assistant's retrieval as a ``llama_index.core.retrievers.BaseRetriever``
+        (see :mod:`app.llamaindex`): ``NodeWithScore`` s whose metadata carry the source,
+        section, page and spans."""
+        from .llamaindex import AssistantRetriever
+
+        self._check(top_k, sources)
+        return AssistantRetriever(self, top_k=top_k, sources=sources, mode=mode)
+
+    def as_query_engine(self, top_k: int | None = None, sources: Sequence[str] | None = None,
+                        mode: str | None = None, history: Sequence[Any] | None = None):
+        """This assistant as a LlamaIndex query engine: ``engine.query(q)`` returns a
+        ``Response`` with the cited answer text, the cited passages as ``source_nodes`` and
+        ``found``/``confidence`` in ``metadata``."""
+        from .llamaindex import AssistantQueryEngine
+
+        self._check(top_k, sources)
+        self._answerer(mode)
+        return AssistantQueryEngine(self, top_k=top_k, sources=sources, mode=mode, history=history)
+
     def ask_stream(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
                    sources: Sequence[str] | None = None, mode: str | None = None) -> Iterator[StreamStep]:
         """Answer like :meth:`ask`, yielding :class:`StreamStep` s as the text grows.
