@@ -97,8 +97,9 @@ class Assistant:
                      AnswerMode.LLM: LLMAnswerer(self.config.llm, extractive, verifier, self._lock)}
         answerer = answerers[self.config.answer.mode]
         (self.store, self.lexical, self.sentences, self.retriever, self.answerer, self._answerers, self.sources,
-         self.crosslingual, self._unavailable) = (store, lexical, sentences, retriever, answerer, answerers,
-                                                  sorted({c.source for c in chunks}), CrossLingual(lexical), None)
+         self.crosslingual, self.verifier, self._unavailable) = (
+            store, lexical, sentences, retriever, answerer, answerers, sorted({c.source for c in chunks}),
+            CrossLingual(lexical), verifier, None)
 
     def reload(self) -> None:
         """Re-open the index (after an ingestion changed it).

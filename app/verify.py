@@ -35,7 +35,7 @@ _MARKER = re.compile(r"\[(\d+)\]")
 # A sentence ends at 。！？!? or a full stop followed by space/end, plus any markers and closing
 # quotes right after it (……芯片。[1] keeps its [1]).
 _SENTENCE = re.compile(r".+?(?:[。！？!?；;]+|\.(?=\s|\[|$)|$)[”」’\"')）]*(?:\s*\[\d+\])*", re.S)
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"(?<![a-z0-9.])\d+(?:\.\d+)*")  # not the 20 of h20
 _LATIN_NAME = re.compile(r"[a-z][a-z0-9]*(?:[.\-_+][a-z0-9]+)*")
 
 
@@ -110,7 +110,7 @@ class Features:
 _ZH_NUMBER = re.compile(r"([零〇一二两三四五六七八九十百千万亿]+)(?=[年月日天周倍个位家次种款台张片块元美人岁层成亿万%])")
 # A name or code in English text: all capitals (CUDA, BIS), or with a digit (A100, 910B), or
 # capitals inside (GeForce). Plain words (Commerce, the) are not facts.
-_EN_NAME = re.compile(r"\b(?:[A-Z]{2,}[A-Za-z0-9]*|[A-Za-z]*\d[A-Za-z0-9.\-]*|[a-z]+[A-Z][A-Za-z]*)\b")
+_EN_NAME = re.compile(r"\b(?:[A-Z]{2,}[A-Za-z0-9]*|[A-Za-z]*\d[A-Za-z0-9.\-]*|[A-Za-z]*[a-z][A-Z][A-Za-z0-9]*)\b")
 
 
 def claim_facts(claim: str, english: bool) -> set[str]:

@@ -69,7 +69,7 @@ def corpus_assistant(base: Assistant, corpus: str) -> Assistant:
 
     folder = DATASETS / corpus / "corpus"
     cfg = corpus_config(base.config, corpus, folder)
-    ingest(cfg, embedder=base.embedder)
+    ingest(cfg, progress=False, embedder=base.embedder)
     return Assistant(cfg, embedder=base.embedder)
 
 
