@@ -82,6 +82,7 @@ def chat_stream(assistant, question: str, history: Sequence[dict] | None = None,
     user = {"role": "user", "content": render_question(question.strip())}
     if question.strip():  # show the question at once; the answer follows
         yield shown + [user], render_searching(question), history
+    stream = None
     try:
         stream = assistant.ask_stream(question, history=history, top_k=top_k, sources=list(sources or []) or None,
                                       mode=mode)
@@ -108,6 +109,11 @@ def chat_stream(assistant, question: str, history: Sequence[dict] | None = None,
     except Exception as exc:  # a traceback helps nobody in the browser; the log keeps it
         log.exception("answering %r failed", question)
         raise gr.Error(f"answering failed ({type(exc).__name__}); the server log has the details") from exc
+    finally:
+        # Gradio closes this generator when the browser goes away or the user stops: close
+        # the answer stream with it, which closes the request to the LLM server.
+        if stream is not None:
+            stream.close()
 
 
 def reingest(assistant, progress: Any = None) -> str:
@@ -178,8 +184,12 @@ def build_ui(assistant) -> gr.Blocks:
                                 js_on_load=_NAV_JS, padding=True)
 
         def respond(q, hist, k, srcs, m):
-            for chat, html_, new_hist in chat_stream(assistant, q, hist, int(k), srcs, m):
-                yield chat, html_, new_hist, ""
+            steps = chat_stream(assistant, q, hist, int(k), srcs, m)
+            try:
+                for chat, html_, new_hist in steps:
+                    yield chat, html_, new_hist, ""
+            finally:
+                steps.close()  # a cancelled event stops the answer (and the LLM request)
 
         outputs = [chatbot, panel, history, question]
         for trigger in (question.submit, ask.click):

@@ -1,4 +1,4 @@
-"""Benchmarks that print numbers (medians, p95): ask latency and ingest time.
+"""Benchmarks that print numbers (medians, p95): ask latency, ingest time, LLM-mode concurrency.
 
     python scripts/bench.py [--config config.yaml] [--rounds 3]
 
@@ -91,13 +91,50 @@ def bench_ingest(config_path: str | None) -> dict:
     }
 
 
+def bench_llm_concurrency(config_path: str | None, callers: int = 4, delay_s: float = 1.0) -> dict:
+    """LLM mode against a scripted server (tests/llm_stub.py) that takes ``delay_s`` per
+    reply: wall time of ``callers`` concurrent asks (the model's request runs outside the
+    engine lock, so this stays near one reply's time, not ``callers`` times it)."""
+    import threading
+
+    from tests.llm_stub import Reply, start_stub
+
+    state, server = start_stub()
+    try:
+        def quote_first(request: dict) -> Reply:  # passage [1]'s first sentence, cited: a supported reply
+            import re
+
+            first = re.search(r"\[1\] \([^)]*\) ([^。]+。)", request["messages"][-1]["content"])
+            return Reply(f"{first.group(1)}[1]" if first else "", delay_s=delay_s)
+
+        state.reset(quote_first)
+        cfg = load_config(config_path).model_copy(deep=True)
+        cfg.llm = cfg.llm.model_copy(update={"base_url": state.url, "max_concurrency": callers})
+        assistant = Assistant(cfg)
+        assistant.ask("华为的异构计算架构叫什么？", mode="llm")  # warm-up
+        threads = [threading.Thread(target=assistant.ask, args=("华为的异构计算架构叫什么？",), kwargs={"mode": "llm"})
+                   for _ in range(callers)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - t0
+    finally:
+        server.shutdown()
+        server.server_close()
+    return {f"llm_{callers}_concurrent_asks_{delay_s:g}s_server_wall_s": round(wall, 2),
+            "llm_requests_in_flight_max": state.max_in_flight}
+
+
 def main() -> int:
     """Run both benchmarks and print a small table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=None)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    results = {**bench_ingest(args.config), **bench_ask(args.config, args.rounds)}
+    results = {**bench_ingest(args.config), **bench_ask(args.config, args.rounds),
+               **bench_llm_concurrency(args.config)}
     width = max(len(k) for k in results)
     for key, value in results.items():
         print(f"{key:<{width}}  {value}")

@@ -258,6 +258,26 @@ def test_closing_the_stream_closes_the_request_to_the_server(llm_assistant, stub
     assert sent < 100  # it stopped long before the reply's ~400 tokens
 
 
+def test_a_ui_stream_closed_by_gradio_closes_the_request_to_the_server(llm_assistant, stub):
+    from app import ui
+
+    def long_reply(request):
+        n, sentence = _sentence_with(request, "CANN")
+        return Reply((sentence + f"[{n}]") * 20, token_chars=2, token_delay_s=0.05)
+
+    stub.reset(long_reply)
+    steps = ui.chat_stream(llm_assistant, QUESTION)
+    for i, (chat, panel, _) in enumerate(steps):
+        if i == 4:
+            assert 'class="rag-ref" href="#cite-1"' in chat[-1]["content"]  # links while streaming
+            break
+    steps.close()  # what Gradio does when the browser disconnects or the event is cancelled
+    deadline = time.time() + 5
+    while not stub.hung_up and time.time() < deadline:
+        time.sleep(0.05)
+    assert stub.hung_up and stub.completed_streams == 0
+
+
 # -- condensed follow-ups -----------------------------------------------------------------------
 
 
