@@ -86,6 +86,9 @@ class Assistant:
         configure_data_dir(self.config.data_dir)
         store = self._store or ChunkStore(self.config.store)
         store.open_for_read(self.embedder.fingerprint)
+        if store.ingest_state == "running":
+            log.warning("the index is being written, or its last ingestion was interrupted: answers use what was "
+                        "written so far; run `python -m ingest` to finish it")
         chunks = store.all_chunks()
         lexical = LexicalIndex(chunks)
         sentences = SentenceIndex(*store.all_sentences())

@@ -52,6 +52,8 @@ class IndexInfo:
     sentences: int
     files: list[str]
     last_ingest: str | None
+    #: "complete", or "running" while an ingestion writes (or after one was killed).
+    ingest_state: str | None = None
 
 
 def _client(config: StoreConfig):
@@ -175,7 +177,12 @@ class ChunkStore:
         files = sorted({m["source"] for m in metas})
         meta = self._chunks.metadata or {}
         return IndexInfo(self.name, meta.get("embedder", "?"), len(metas), self._sentences.count(),
-                         files, meta.get("last_ingest"))
+                         files, meta.get("last_ingest"), meta.get("ingest_state"))
+
+    @property
+    def ingest_state(self) -> str | None:
+        """"complete" after a finished ingestion, "running" during one or after a killed one."""
+        return (self._chunks.metadata or {}).get("ingest_state") if self._chunks is not None else None
 
     # -- writing -------------------------------------------------------------------------
     def _batch_size(self) -> int:

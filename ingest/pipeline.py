@@ -50,6 +50,8 @@ class IngestReport:
     sentences_added: int = 0
     sentences_removed: int = 0
     seconds: float = 0.0
+    #: Of ``seconds``, the time spent in the embedding model.
+    embed_seconds: float = 0.0
     #: Per indexed file: what the extractor read, and how many chunks it gave.
     documents: list[tuple[str, ExtractStats, int]] = field(default_factory=list)
 
@@ -60,7 +62,8 @@ class IngestReport:
             f"chunks: {self.chunks_total} in index ({self.chunks_added} added/embedded, "
             f"{self.chunks_removed} removed, {self.chunks_kept} kept)",
             f"sentences: {self.sentences_added} added, {self.sentences_removed} removed",
-            f"seconds: {self.seconds:.2f}",
+            f"seconds: {self.seconds:.2f} ({self.embed_seconds:.2f} embedding"
+            + (f", {self.seconds / self.embed_seconds:.2f}x the model's time" if self.embed_seconds else "") + ")",
         ]
         lines += self.file_table()
         lines += [f"skipped {src}: {why}" + (" (its earlier chunks are kept)" if src in self.kept_on_error else "")
@@ -194,27 +197,47 @@ def writer_lock(data_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _embed(embedder: Embedder, texts: list[str], batch: int, label: str, progress: bool):
-    import numpy as np
-    from tqdm import tqdm
-
-    out = []
-    bar = tqdm(total=len(texts), desc=f"embedding {label}", unit=label, disable=not progress or not texts)
-    for i in range(0, len(texts), batch):
-        out.append(embedder.embed_documents(texts[i:i + batch]))
-        bar.update(len(texts[i:i + batch]))
-    bar.close()
-    return np.concatenate(out) if out else np.zeros((0, 1), dtype="float32")
+def _batches(new_chunks: list[Chunk], new_sent: list[SentenceRecord], batch: int
+             ) -> Iterator[tuple[list[Chunk], list[SentenceRecord]]]:
+    """Units of work, each committed on its own: ``batch`` chunks with the new sentences
+    inside them (sentences no new chunk holds come last, in batches of their own). A run
+    killed at any point has written whole units, so the next run embeds only the rest."""
+    by_source: dict[str, list[SentenceRecord]] = {}
+    for s in new_sent:
+        by_source.setdefault(s.source, []).append(s)
+    for lst in by_source.values():
+        lst.sort(key=lambda s: s.char_start)
+    taken: set[str] = set()
+    for i in range(0, len(new_chunks), batch):
+        group = new_chunks[i:i + batch]
+        inside = []
+        for c in group:
+            for s in by_source.get(c.source, ()):
+                if s.char_start >= c.char_start and s.char_end <= c.char_end and s.id not in taken:
+                    taken.add(s.id)
+                    inside.append(s)
+        yield group, inside
+    rest = [s for s in new_sent if s.id not in taken]
+    for i in range(0, len(rest), batch * 4):
+        yield [], rest[i:i + batch * 4]
 
 
 def sync_store(store: ChunkStore, embedder: Embedder, pieces: list[DocumentPieces], report: IngestReport,
                failed_sources: set[str], batch: int, progress: bool) -> None:
     """Make the store hold exactly the given chunks and sentences, embedding only new ones.
 
+    New chunks are embedded and written a batch at a time, each batch's sentences first and
+    its chunks after them: a reader never meets a chunk whose sentences are missing, and a
+    run that is killed keeps every batch it finished (``python -m ingest`` again embeds only
+    what is left). Stale chunks are deleted last, so the old text answers until the new text
+    is in.
+
     Chunks of files that failed to load this time for a transient reason (``failed_sources``:
     unreadable, half-written) are kept: such an error must not silently drop a document that
     was indexed before. Emptied, oversized or binary files lose their chunks.
     """
+    from tqdm import tqdm
+
     chunks = {c.id: c for p in pieces for c in p.chunks}
     sentences = {s.id: s for p in pieces for s in p.sentences}
     stored = store.chunk_index()
@@ -228,12 +251,21 @@ def sync_store(store: ChunkStore, embedder: Embedder, pieces: list[DocumentPiece
     stale_sent = [sid for sid, meta in stored_sent.items()
                   if sid not in sentences and meta.get("source") not in failed_sources]
 
-    if new_chunks:
+    total = len(new_chunks) + len(new_sent)
+    bar = tqdm(total=total, desc="embedding", unit="text", disable=not progress or not total)
+    for group, inside in _batches(new_chunks, new_sent, batch):
+        t0 = time.perf_counter()
+        if inside:
+            vectors = embedder.embed_documents([s.text for s in inside])
         # Chunks are embedded with their section path as a contextual header (Chunk.context_text).
-        store.add_chunks(new_chunks, _embed(embedder, [c.context_text for c in new_chunks], batch, "chunks",
-                                            progress))
-    if new_sent:
-        store.add_sentences(new_sent, _embed(embedder, [s.text for s in new_sent], batch, "sentences", progress))
+        chunk_vectors = embedder.embed_documents([c.context_text for c in group]) if group else None
+        report.embed_seconds += time.perf_counter() - t0
+        if inside:
+            store.add_sentences(inside, vectors)
+        if group:
+            store.add_chunks(group, chunk_vectors)
+        bar.update(len(group) + len(inside))
+    bar.close()
     if moved:
         store.update_chunk_metadata(moved)
     if moved_sent:
@@ -273,7 +305,10 @@ def ingest(config: Config, rebuild: bool = False, progress: bool = True,
         store = store or ChunkStore(config.store)
         store.open_for_write(embedder.fingerprint, rebuild=rebuild)
         failed = report.kept_on_error
+        # Marked until the run completes: a reader (or the next run) can tell an interrupted
+        # ingestion from a finished one.
+        store.set_index_metadata(ingest_state="running")
         sync_store(store, embedder, pieces, report, failed, config.embedding.batch_size, progress)
-        store.set_index_metadata(last_ingest=now_iso(), files=report.files)
+        store.set_index_metadata(last_ingest=now_iso(), files=report.files, ingest_state="complete")
     report.seconds = time.perf_counter() - t0
     return report
