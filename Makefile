@@ -19,7 +19,7 @@ help:
 	@echo "make test   - install test extras (and Chromium), run the whole test suite"
 	@echo "make ingest - index corpus/ into .data/ (only new or changed chunks are embedded)"
 	@echo "make eval   - score answer quality on eval/datasets with baselines (report in eval/out/)"
-	@echo "make bench  - latency and ingest benchmarks (medians, p95)"
+	@echo "make bench  - benchmark suite: query stages, peers, ingestion, load, start-up, scaling -> bench/results.json"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else "Python 3.11 is needed, found %d.%d: run make PYTHON=/path/to/python3.11" % v)'
@@ -80,7 +80,7 @@ eval: $(CORE_STAMP)
 
 bench: $(CORE_STAMP)
 	$(PY) -m ingest --quiet
-	$(PY) scripts/bench.py
+	$(PY) -m bench
 
 clean:
 	rm -rf .data eval/out tests/artifacts .pytest_cache

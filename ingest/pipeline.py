@@ -50,6 +50,8 @@ class IngestReport:
     sentences_added: int = 0
     sentences_removed: int = 0
     seconds: float = 0.0
+    #: Characters of extracted text across the indexed files.
+    characters: int = 0
     #: Of ``seconds``, the time spent in the embedding model.
     embed_seconds: float = 0.0
     #: Per indexed file: what the extractor read, and how many chunks it gave.
@@ -170,6 +172,7 @@ def chunk_documents(config: Config, report: IngestReport) -> Stage:
         pieces = [DocumentPieces(d, chunk_document(d, c.max_chars, c.overlap_sentences),
                                  sentence_records(d, c.max_chars)) for d in docs]
         report.documents = [(p.document.source, p.document.stats, len(p.chunks)) for p in pieces]
+        report.characters = sum(len(p.document.text) for p in pieces)
         return pieces
     return stage
 

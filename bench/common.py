@@ -1,0 +1,82 @@
+"""Shared pieces of the benchmark suite: summaries of samples, gold questions, temp projects."""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def summary(samples_ms: Sequence[float]) -> dict:
+    """Median, p95, min and max of a list of timings (milliseconds), rounded."""
+    ordered = sorted(samples_ms)
+    if not ordered:
+        return {"n": 0}
+    k = max(0, min(len(ordered) - 1, round(0.95 * len(ordered) + 0.5) - 1))
+    return {"n": len(ordered), "median": round(statistics.median(ordered), 2), "p95": round(ordered[k], 2),
+            "min": round(ordered[0], 2), "max": round(ordered[-1], 2)}
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    """(milliseconds, result) of one call."""
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return (time.perf_counter() - t0) * 1000, out
+
+
+def gold_questions(limit: int | None = None) -> list[str]:
+    """The article's gold questions, in file order."""
+    path = ROOT / "eval" / "datasets" / "article_gold.jsonl"
+    out = [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return out[:limit] if limit else out
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far (MB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+@contextmanager
+def chroma_server(path: Path, port: int) -> Iterator[int]:
+    """A `chroma run` server on loopback for the duration of the block."""
+    chroma = shutil.which("chroma", path=str(ROOT / ".venv" / "bin")) or shutil.which("chroma")
+    if chroma is None:
+        raise RuntimeError("the `chroma` CLI is not installed")
+    proc = subprocess.Popen([chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("chroma server did not start")
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
