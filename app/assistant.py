@@ -17,9 +17,10 @@ from .embeddings import Embedder, make_embedder
 from .errors import AssistantError, EmptyQuestionError
 from .followup import may_depend_on_history, resolve_followup, split_subquestions
 from .passages import Answer, Passage, StreamStep
-from .retrieval import LexicalIndex, Retriever
+from .retrieval import Retriever
 from .store import ChunkStore, IndexInfo
 from .runtime import configure_data_dir
+from . import snapshot
 from .text import detect_language
 from .verify import index_verifier
 
@@ -89,9 +90,9 @@ class Assistant:
         if store.ingest_state == "running":
             log.warning("the index is being written, or its last ingestion was interrupted: answers use what was "
                         "written so far; run `python -m ingest` to finish it")
-        chunks = store.all_chunks()
-        lexical = LexicalIndex(chunks)
-        sentences = SentenceIndex(*store.all_sentences())
+        # From the snapshot of this index version when there is one (app/snapshot.py).
+        chunks, lexical, records, vectors = snapshot.load(store, self.config.data_dir)
+        sentences = SentenceIndex(records, vectors)
         retriever = Retriever(self.config.retrieval, store, self.embedder, lexical)
         extractive = ExtractiveAnswerer(self.config.answer, sentences, lexical, self._weights)
         verifier = index_verifier(self.embedder, sentences, lexical, self._lock)

@@ -1,8 +1,9 @@
 """Hybrid retrieval: dense search in Chroma + jieba BM25, merged by rank fusion.
 
-The lexical index is not stored: it is rebuilt from the chunks in the store when the
-assistant starts (jieba + bm25s over the article's 30 chunks takes well under a second), so
-it can never drift from the vectors, and server mode needs no shared files.
+The lexical index is built from the chunks in the store, then saved in the assistant's
+snapshot of that index version (:mod:`app.snapshot`): a later start memory-maps it instead
+of tokenising every chunk again, and a new version (any ingestion that changed the store)
+gets a new snapshot, so it never drifts from the vectors.
 """
 
 from __future__ import annotations
@@ -21,26 +22,58 @@ from .text import fold, tokenize
 class LexicalIndex:
     """BM25 over jieba search-mode tokens of every chunk, plus IDF for overlap scoring."""
 
-    def __init__(self, chunks: Sequence[Chunk]):
+    def __init__(self, chunks: Sequence[Chunk], _state: dict | None = None):
         import bm25s
 
         self.chunks = list(chunks)
+        if _state is not None:  # loaded from a snapshot (see :meth:`load`)
+            self._text, self._idf, self.max_idf, self._bm25 = (_state["text"], _state["idf"], _state["max_idf"],
+                                                                 _state["bm25"])
+            return
         # Lower-cased text of the corpus, for substring checks of terms jieba splits
         # differently in questions and passages.
         self._text = "\n".join(fold(c.text) for c in self.chunks)
         # Section paths are indexed with the chunk (a contextual header): a question about
         # "严格的密码规则" finds the chunks under that heading even when they never repeat it.
-        self.tokens = [tokenize(c.context_text) for c in self.chunks]
+        tokens = [tokenize(c.context_text) for c in self.chunks]
         self._bm25 = None
-        if any(self.tokens):
+        if any(tokens):
             self._bm25 = bm25s.BM25()
             # bm25s rejects empty documents; a placeholder token keeps positions aligned.
-            self._bm25.index([t or ["\x00"] for t in self.tokens], show_progress=False)
-        df = Counter(tok for toks in self.tokens for tok in set(toks))
+            self._bm25.index([t or ["\x00"] for t in tokens], show_progress=False)
+        df = Counter(tok for toks in tokens for tok in set(toks))
         n = max(1, len(self.chunks))
         self._idf = {tok: math.log(1 + (n - d + 0.5) / (d + 0.5)) for tok, d in df.items()}
         #: IDF given to a term the corpus never uses: as rare as it gets.
         self.max_idf = math.log(1 + (n + 0.5) / 0.5)
+
+    def save(self, folder) -> None:
+        """Write the index to ``folder`` (BM25 arrays, IDF table, folded text)."""
+        import json
+        from pathlib import Path
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        if self._bm25 is not None:
+            self._bm25.save(str(folder / "bm25"), show_progress=False)
+        (folder / "lexical.json").write_text(json.dumps({"idf": self._idf, "max_idf": self.max_idf,
+                                                         "bm25": self._bm25 is not None}, ensure_ascii=False),
+                                             encoding="utf-8")
+        (folder / "text.txt").write_text(self._text, encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder, chunks: Sequence[Chunk]) -> "LexicalIndex":
+        """The index saved by :meth:`save` for these ``chunks``; BM25 arrays memory-mapped."""
+        import json
+        from pathlib import Path
+
+        import bm25s
+
+        folder = Path(folder)
+        meta = json.loads((folder / "lexical.json").read_text(encoding="utf-8"))
+        bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False) if meta["bm25"] else None
+        return cls(chunks, _state={"text": (folder / "text.txt").read_text(encoding="utf-8"), "idf": meta["idf"],
+                                   "max_idf": meta["max_idf"], "bm25": bm25})
 
     def idf(self, token: str) -> float:
         """BM25-style IDF of a token; unseen tokens get the maximum."""

@@ -180,6 +180,20 @@ class ChunkStore:
                          files, meta.get("last_ingest"), meta.get("ingest_state"))
 
     @property
+    def has_version(self) -> bool:
+        """Whether an ingestion has stamped a version on this index."""
+        return bool(self._chunks is not None and (self._chunks.metadata or {}).get("version"))
+
+    @property
+    def version(self) -> str:
+        """Changes whenever an ingestion changes the store (keys the start-up snapshot).
+        Indexes written before versions existed fall back to their counts and ingest time."""
+        meta = (self._chunks.metadata or {}) if self._chunks is not None else {}
+        if meta.get("version"):
+            return str(meta["version"])
+        return f"n{self._chunks.count()}-{self._sentences.count()}-{meta.get('last_ingest', 'never')}"
+
+    @property
     def ingest_state(self) -> str | None:
         """"complete" after a finished ingestion, "running" during one or after a killed one."""
         return (self._chunks.metadata or {}).get("ingest_state") if self._chunks is not None else None

@@ -94,7 +94,8 @@ def print_table(results: dict) -> None:
                 print(_row(f"{mode} {int(n):>7,} chunks",
                            f"start {r['startup_s']} s ({r['startup_over_smallest']}x), ask p50 "
                            f"{r['ask_ms']['median']} p95 {r['ask_ms']['p95']} ms ({r['ask_p50_over_smallest']}x), "
-                           f"peak RSS {r['peak_rss_mb']} MB, write {r['write_s']} s"))
+                           f"peak RSS {r['peak_rss_mb']} MB; first start {r['first_startup_s']} s, "
+                           f"{r['first_peak_rss_mb']} MB; write {r['write_s']} s"))
 
 
 def main(argv: list[str] | None = None) -> int:

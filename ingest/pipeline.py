@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,8 @@ class IngestReport:
     sentences_added: int = 0
     sentences_removed: int = 0
     seconds: float = 0.0
+    #: Chunks and sentences whose spans or section changed (metadata rewritten, not embedded).
+    moved: int = 0
     #: Characters of extracted text across the indexed files.
     characters: int = 0
     #: Of ``seconds``, the time spent in the embedding model.
@@ -283,6 +286,7 @@ def sync_store(store: ChunkStore, embedder: Embedder, pieces: list[DocumentPiece
         1 for cid, meta in stored.items() if cid not in chunks and meta.get("source") in failed_sources)
     report.sentences_added = len(new_sent)
     report.sentences_removed = len(stale_sent)
+    report.moved = len(moved) + len(moved_sent)
 
 
 def ingest(config: Config, rebuild: bool = False, progress: bool = True,
@@ -312,6 +316,10 @@ def ingest(config: Config, rebuild: bool = False, progress: bool = True,
         # ingestion from a finished one.
         store.set_index_metadata(ingest_state="running")
         sync_store(store, embedder, pieces, report, failed, config.embedding.batch_size, progress)
-        store.set_index_metadata(last_ingest=now_iso(), files=report.files, ingest_state="complete")
+        changed = report.chunks_added or report.chunks_removed or report.sentences_added or \
+            report.sentences_removed or report.moved
+        # A new version for any change: readers' start-up snapshots are keyed to it.
+        version = {"version": uuid.uuid4().hex[:16]} if changed or not store.has_version else {}
+        store.set_index_metadata(last_ingest=now_iso(), files=report.files, ingest_state="complete", **version)
     report.seconds = time.perf_counter() - t0
     return report

@@ -1,0 +1,91 @@
+"""Start-up snapshots (app/snapshot.py): built once per index version, read on later starts,
+renewed by any ingestion that changes the store, rebuilt when damaged."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from app import Assistant, snapshot
+from app.config import load_config
+from ingest import ingest
+
+from .conftest import ARTICLE, write_config
+
+QUESTION = "华为的异构计算架构叫什么？"
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory, assistant):
+    """The article ingested once; each test gets a copy of the whole project folder."""
+    folder = tmp_path_factory.mktemp("snapshot_base")
+    (folder / "corpus").mkdir()
+    shutil.copy(ARTICLE, folder / "corpus" / ARTICLE.name)
+    ingest(load_config(write_config(folder)), progress=False, embedder=assistant.embedder)
+    shutil.rmtree(folder / "data" / "snapshots", ignore_errors=True)
+    return folder
+
+
+@pytest.fixture()
+def small_project(ingested, tmp_path):
+    shutil.copytree(ingested, tmp_path / "project")
+    return tmp_path / "project" / "config.yaml"
+
+
+def _open(path, assistant):
+    return Assistant(load_config(path), embedder=assistant.embedder)
+
+
+def test_a_second_start_reads_the_snapshot_not_the_store(small_project, assistant, monkeypatch):
+    first = _open(small_project, assistant)
+    folder = snapshot.snapshot_dir(first.config.data_dir, first.store)
+    assert (folder / "complete").is_file()
+    from app.store import ChunkStore
+
+    def refuse(self):
+        raise AssertionError("the store was read in full at start-up")
+
+    monkeypatch.setattr(ChunkStore, "all_sentences", refuse)
+    monkeypatch.setattr(ChunkStore, "all_chunks", refuse)
+    second = _open(small_project, assistant)
+    assert type(second.sentences.vectors).__name__ == "memmap"
+    assert second.ask(QUESTION).text == first.ask(QUESTION).text
+    assert second.retrieve(QUESTION, mode="lexical")[0].id == first.retrieve(QUESTION, mode="lexical")[0].id
+
+
+def test_an_ingestion_that_changes_the_store_renews_the_version_and_the_snapshot(small_project, assistant):
+    before = _open(small_project, assistant)
+    old_version, old_folder = before.store.version, snapshot.snapshot_dir(before.config.data_dir, before.store)
+    cfg = load_config(small_project)
+    assert ingest(cfg, progress=False, embedder=assistant.embedder).chunks_added == 0
+    assert _open(small_project, assistant).store.version == old_version  # a no-op keeps it
+    (cfg.corpus.dir / "extra.txt").write_text("量子计算机“九章三号”由中国科学技术大学研制。\n", encoding="utf-8")
+    ingest(cfg, progress=False, embedder=assistant.embedder)
+    after = _open(small_project, assistant)
+    assert after.store.version != old_version
+    assert "九章三号" in after.ask("九章三号是哪所大学研制的？").text
+    assert not old_folder.exists()  # the old version's snapshot was removed
+
+
+def test_a_damaged_snapshot_is_rebuilt(small_project, assistant, caplog):
+    good = _open(small_project, assistant)
+    folder = snapshot.snapshot_dir(good.config.data_dir, good.store)
+    (folder / "chunks.json").write_text("[[", encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        rebuilt = _open(small_project, assistant)
+    assert "unreadable" in caplog.text
+    assert rebuilt.ask(QUESTION).text == good.ask(QUESTION).text
+    assert (folder / "complete").is_file() and _open(small_project, assistant).ask(QUESTION).found
+
+
+def test_an_unwritable_snapshot_folder_only_costs_a_rebuild(small_project, assistant, monkeypatch, caplog):
+    shutil.rmtree(load_config(small_project).data_dir / "snapshots", ignore_errors=True)
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Read-only file system")
+
+    monkeypatch.setattr(snapshot, "write", read_only)
+    with caplog.at_level("WARNING"):
+        opened = _open(small_project, assistant)
+    assert "could not save the index snapshot" in caplog.text and opened.ask(QUESTION).found
