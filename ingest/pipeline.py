@@ -51,6 +51,8 @@ class IngestReport:
     sentences_added: int = 0
     sentences_removed: int = 0
     seconds: float = 0.0
+    #: New sentences and chunks whose text was already embedded in this run (vector reused).
+    texts_reused: int = 0
     #: Chunks and sentences whose spans or section changed (metadata rewritten, not embedded).
     moved: int = 0
     #: Characters of extracted text across the indexed files.
@@ -66,7 +68,8 @@ class IngestReport:
             f"files: {self.files} indexed, {len(self.skipped)} skipped, {len(self.unsupported)} unsupported",
             f"chunks: {self.chunks_total} in index ({self.chunks_added} added/embedded, "
             f"{self.chunks_removed} removed, {self.chunks_kept} kept)",
-            f"sentences: {self.sentences_added} added, {self.sentences_removed} removed",
+            f"sentences: {self.sentences_added} added, {self.sentences_removed} removed"
+            + (f" ({self.texts_reused} repeated texts embedded once)" if self.texts_reused else ""),
             f"seconds: {self.seconds:.2f} ({self.embed_seconds:.2f} embedding"
             + (f", {self.seconds / self.embed_seconds:.2f}x the model's time" if self.embed_seconds else "") + ")",
         ]
@@ -259,13 +262,26 @@ def sync_store(store: ChunkStore, embedder: Embedder, pieces: list[DocumentPiece
 
     total = len(new_chunks) + len(new_sent)
     bar = tqdm(total=total, desc="embedding", unit="text", disable=not progress or not total)
+    seen: dict[str, Any] = {}  # text -> vector: a repeated line (a command, a boilerplate
+    # sentence) is embedded once per run (maint-guide repeats 5% of its sentences)
+
+    def embed(texts: list[str]):
+        import numpy as np
+
+        todo = list(dict.fromkeys(t for t in texts if t not in seen))
+        if todo:
+            t0 = time.perf_counter()
+            for text, vec in zip(todo, embedder.embed_documents(todo)):
+                seen[text] = vec
+            report.embed_seconds += time.perf_counter() - t0
+        report.texts_reused += len(texts) - len(todo)
+        return np.array([seen[t] for t in texts], dtype=np.float32)
+
     for group, inside in _batches(new_chunks, new_sent, batch):
-        t0 = time.perf_counter()
         if inside:
-            vectors = embedder.embed_documents([s.text for s in inside])
+            vectors = embed([s.text for s in inside])
         # Chunks are embedded with their section path as a contextual header (Chunk.context_text).
-        chunk_vectors = embedder.embed_documents([c.context_text for c in group]) if group else None
-        report.embed_seconds += time.perf_counter() - t0
+        chunk_vectors = embed([c.context_text for c in group]) if group else None
         if inside:
             store.add_sentences(inside, vectors)
         if group:
