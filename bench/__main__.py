@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default=None)
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
     parser.add_argument("--sizes", default="1000,10000", help="chunk counts for scaling")
+    parser.add_argument("--modes", default="embedded,server", help="store modes for scaling")
     parser.add_argument("--rounds", type=int, default=3, help="passes over the gold questions")
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args(argv)
@@ -120,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         "concurrency": lambda: load.concurrency(assistant),
         "llm": lambda: load.llm_concurrency(load_config(args.config)),
         "startup": lambda: load.startup(args.config),
-        "scaling": lambda: scaling.run(assistant, sizes=[int(x) for x in args.sizes.split(",")]),
+        "scaling": lambda: scaling.run(assistant, sizes=[int(x) for x in args.sizes.split(",")],
+                                       modes=[m.strip() for m in args.modes.split(",") if m.strip()]),
     }
     for name in SECTIONS:
         if name in only:

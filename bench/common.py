@@ -41,7 +41,14 @@ def gold_questions(limit: int | None = None) -> list[str]:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far (MB)."""
+    """This process's peak resident memory so far (MB): VmHWM, which starts afresh at exec
+    (``ru_maxrss`` of a child started by fork+exec carries the parent's size)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
