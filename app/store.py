@@ -173,7 +173,7 @@ class ChunkStore:
 
     def info(self) -> IndexInfo:
         """Counts and provenance of the index."""
-        metas = self._chunks.get(include=["metadatas"])["metadatas"] or []
+        metas = _get_all(self._chunks, ["metadatas"])["metadatas"]
         files = sorted({m["source"] for m in metas})
         meta = self._chunks.metadata or {}
         return IndexInfo(self.name, meta.get("embedder", "?"), len(metas), self._sentences.count(),
@@ -209,12 +209,12 @@ class ChunkStore:
 
     def chunk_index(self) -> dict[str, dict[str, Any]]:
         """Every stored chunk id with its metadata."""
-        got = self._chunks.get(include=["metadatas"])
+        got = _get_all(self._chunks, ["metadatas"])
         return dict(zip(got["ids"], got["metadatas"] or []))
 
     def sentence_ids(self) -> set[str]:
         """Every stored sentence id."""
-        return set(self._sentences.get(include=[])["ids"])
+        return set(_get_all(self._sentences, [])["ids"])
 
     def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """Insert chunks with their vectors, in batches the server accepts."""
@@ -266,18 +266,18 @@ class ChunkStore:
 
     def sentence_metadata(self) -> dict[str, dict[str, Any]]:
         """Every stored sentence id with its metadata."""
-        got = self._sentences.get(include=["metadatas"])
+        got = _get_all(self._sentences, ["metadatas"])
         return dict(zip(got["ids"], got["metadatas"] or []))
 
     # -- reading -------------------------------------------------------------------------
     def all_chunks(self) -> list[Chunk]:
         """Every chunk with its text (for the lexical index and the UI)."""
-        got = self._chunks.get(include=["documents", "metadatas"])
+        got = _get_all(self._chunks, ["documents", "metadatas"])
         return [_chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
 
     def all_sentences(self) -> tuple[list[SentenceRecord], np.ndarray]:
         """Every sentence and its vector (loaded once by the answerer)."""
-        got = self._sentences.get(include=["documents", "metadatas", "embeddings"])
+        got = _get_all(self._sentences, ["documents", "metadatas", "embeddings"])
         records = [SentenceRecord(i, d, m["source"], m["char_start"], m["char_end"], bool(m.get("heading")))
                    for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
         emb = got["embeddings"]
@@ -296,6 +296,34 @@ class ChunkStore:
         for i, d, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]):
             out.append((_chunk(i, d, m), 1.0 - float(dist)))
         return out
+
+
+#: Items per read when fetching a whole collection: one unbounded ``get`` fails past ~100k
+#: items ("too many SQL variables" from Chroma's SQLite), and pages keep memory flat.
+READ_PAGE = 5000
+
+
+def _get_all(coll, include: list[str]) -> dict[str, list]:
+    """Every item of a collection, fetched page by page; keys ``ids`` and each of ``include``."""
+    out: dict[str, list] = {"ids": [], **{k: [] for k in include}}
+    offset = 0
+    while True:
+        got = coll.get(include=include, limit=READ_PAGE, offset=offset)
+        ids = got["ids"]
+        out["ids"].extend(ids)
+        for k in include:
+            values = got.get(k)
+            if values is None or not len(ids):
+                continue
+            if k == "embeddings":  # float32 arrays per page, not Python lists of floats
+                out[k].append(np.asarray(values, dtype=np.float32))
+            else:
+                out[k].extend(values)
+        if len(ids) < READ_PAGE:
+            if "embeddings" in out:
+                out["embeddings"] = np.vstack(out["embeddings"]) if out["embeddings"] else None
+            return out
+        offset += READ_PAGE
 
 
 def _chunk(cid: str, text: str, meta: dict[str, Any]) -> Chunk:

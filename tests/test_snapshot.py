@@ -89,3 +89,18 @@ def test_an_unwritable_snapshot_folder_only_costs_a_rebuild(small_project, assis
     with caplog.at_level("WARNING"):
         opened = _open(small_project, assistant)
     assert "could not save the index snapshot" in caplog.text and opened.ask(QUESTION).found
+
+
+def test_the_store_is_read_in_pages(small_project, assistant, monkeypatch):
+    """One unbounded Chroma ``get`` fails past ~100k items ("too many SQL variables"): whole
+    collections are read page by page, and the result is the same."""
+    from app import store as store_module
+
+    whole = _open(small_project, assistant)
+    shutil.rmtree(load_config(small_project).data_dir / "snapshots")
+    monkeypatch.setattr(store_module, "READ_PAGE", 7)
+    paged = _open(small_project, assistant)
+    assert [c.id for c in paged.lexical.chunks] == [c.id for c in whole.lexical.chunks]
+    assert len(paged.sentences.records) == len(whole.sentences.records) == 178
+    assert (paged.sentences.vectors == whole.sentences.vectors).all()
+    assert paged.info().chunks == 30 and paged.ask(QUESTION).text == whole.ask(QUESTION).text
