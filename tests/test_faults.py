@@ -5,7 +5,6 @@ what is lost is nothing."""
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import time
 
@@ -16,9 +15,12 @@ from app.config import load_config
 from app.errors import AssistantError
 from ingest import ingest
 
-from .conftest import ARTICLE, write_config
+from .conftest import write_config
 
 QUESTION = "华为的异构计算架构叫什么？"
+#: A small document for the ingestion rows (the article takes 15 s to embed; these rows are
+#: about files, not about the text).
+SMALL = "华为的异构计算架构叫CANN。\n百度自研的芯片叫昆仑芯。\n英伟达在2006年推出了CUDA。\n"
 
 
 # -- questions ---------------------------------------------------------------------------------
@@ -64,16 +66,16 @@ def test_a_source_filter_outside_the_index_is_refused(assistant):
 
 
 def test_a_file_name_with_spaces_and_chinese_characters(project, assistant):
-    shutil.copy(ARTICLE, project / "corpus" / "AI 算力 战争（全文）.txt")
+    (project / "corpus" / "AI 算力 战争（全文）.txt").write_text(SMALL, encoding="utf-8")
     cfg = load_config(write_config(project))
     report = ingest(cfg, progress=False, embedder=assistant.embedder)
-    assert report.chunks_added > 20
+    assert report.chunks_added >= 1
     answer = Assistant(cfg, embedder=assistant.embedder).ask(QUESTION)
     assert answer.found and answer.citations[0].source == "AI 算力 战争（全文）.txt"
 
 
 def test_a_symlink_loop_in_the_corpus_does_not_hang_or_fail(project, assistant):
-    shutil.copy(ARTICLE, project / "corpus" / "article.txt")
+    (project / "corpus" / "article.txt").write_text(SMALL, encoding="utf-8")
     os.symlink(project / "corpus", project / "corpus" / "loop")  # corpus/loop -> corpus
     os.symlink(project / "corpus" / "missing.txt", project / "corpus" / "dangling.txt")
     cfg = load_config(write_config(project))
@@ -84,7 +86,7 @@ def test_a_symlink_loop_in_the_corpus_does_not_hang_or_fail(project, assistant):
     worker.join(timeout=120)
     assert not worker.is_alive(), "ingestion hung on a symlink loop"
     report = done["report"]
-    assert report.files >= 1 and report.chunks_total > 20
+    assert report.files >= 1 and report.chunks_total >= 1
     sources = set(Assistant(cfg, embedder=assistant.embedder).sources)
     assert "article.txt" in sources
 
@@ -116,7 +118,7 @@ def test_a_file_that_changes_while_it_is_ingested_is_caught_up_by_the_next_run(p
 def test_a_corpus_on_a_read_only_disk_is_indexed(project, assistant, monkeypatch):
     """Ingestion only reads the corpus; a corpus folder it cannot write to is fine. (Tests run
     as root, where chmod does not stop writes, so every write into the corpus is made to fail.)"""
-    shutil.copy(ARTICLE, project / "corpus" / "article.txt")
+    (project / "corpus" / "article.txt").write_text(SMALL, encoding="utf-8")
     cfg = load_config(write_config(project))
     corpus = str(project / "corpus")
     real_open = open
@@ -128,13 +130,13 @@ def test_a_corpus_on_a_read_only_disk_is_indexed(project, assistant, monkeypatch
 
     monkeypatch.setattr("builtins.open", guarded_open)
     report = ingest(cfg, progress=False, embedder=assistant.embedder)
-    assert report.chunks_added > 20
+    assert report.chunks_added >= 1
 
 
 def test_a_second_writer_in_embedded_mode_is_refused_with_a_clear_message(project, assistant):
     from ingest.pipeline import writer_lock
 
-    shutil.copy(ARTICLE, project / "corpus" / "article.txt")
+    (project / "corpus" / "article.txt").write_text(SMALL, encoding="utf-8")
     cfg = load_config(write_config(project))
     with writer_lock(cfg.data_dir):
         t0 = time.perf_counter()
