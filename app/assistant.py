@@ -185,19 +185,28 @@ class Assistant:
         runs outside the engine lock, so callers waiting on the model do not queue.
         """
         t0 = time.perf_counter()
-        sources = self._check(top_k, sources)
-        answerer = self._answerer(mode)
-        question = self._clean(question)
-        llm = answerer if isinstance(answerer, LLMAnswerer) else None
-        q = self.prepare(question, history, top_k, sources, llm=llm)
+        question, answerer, llm, q = self._begin(question, history, top_k, sources, mode)
         if llm is not None:
             answer = llm.answer(q.resolved, q.query_vector, q.passages, q.language, subquestions=q.subquestions,
                                 expansion=q.expansion)
         else:
-            with self._lock:
-                answer = answerer.answer(q.resolved, q.query_vector, q.passages, q.language,
-                                         subquestions=q.subquestions, expansion=q.expansion)
+            answer = self._extractive(answerer, q)
         return self._stamp(answer, question, q, t0)
+
+    def _begin(self, question: str, history, top_k, sources, mode):
+        """Checks, cleaning and :meth:`prepare`, shared by :meth:`ask` and :meth:`ask_stream`:
+        (cleaned question, answerer, the LLM answerer or None, prepared question)."""
+        sources = self._check(top_k, sources)
+        answerer = self._answerer(mode)
+        question = self._clean(question)
+        llm = answerer if isinstance(answerer, LLMAnswerer) else None
+        return question, answerer, llm, self.prepare(question, history, top_k, sources, llm=llm)
+
+    def _extractive(self, answerer, q: PreparedQuestion) -> Answer:
+        """The extractive answer step, under the engine lock (it reads the in-memory index)."""
+        with self._lock:
+            return answerer.answer(q.resolved, q.query_vector, q.passages, q.language, subquestions=q.subquestions,
+                                   expansion=q.expansion)
 
     def prepare(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
                 sources: Sequence[str] | None = None, llm: LLMAnswerer | None = None) -> PreparedQuestion:
@@ -263,16 +272,9 @@ class Assistant:
         sentence.
         """
         t0 = time.perf_counter()
-        sources = self._check(top_k, sources)
-        answerer = self._answerer(mode)
-        question = self._clean(question)
-        llm = answerer if isinstance(answerer, LLMAnswerer) else None
-        q = self.prepare(question, history, top_k, sources, llm=llm)
+        question, answerer, llm, q = self._begin(question, history, top_k, sources, mode)
         if llm is None:
-            with self._lock:
-                answer = answerer.answer(q.resolved, q.query_vector, q.passages, q.language,
-                                         subquestions=q.subquestions, expansion=q.expansion)
-            answer = self._stamp(answer, question, q, t0)
+            answer = self._stamp(self._extractive(answerer, q), question, q, t0)
             if answer.found:
                 import re
 

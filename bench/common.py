@@ -72,12 +72,30 @@ def chroma_server(path: Path, port: int) -> Iterator[int]:
             raise RuntimeError("chroma server did not start")
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Terminate a server process; kill it if it does not stop in ``timeout`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def run_concurrently(targets: list) -> float:
+    """Start one thread per callable, wait for all; returns the wall time in seconds."""
+    import threading
+
+    threads = [threading.Thread(target=t) for t in targets]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
 
 
 def free_port() -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 from app import Assistant
 from app.config import Config
 
-from .common import ROOT, free_port, gold_questions, summary
+from .common import ROOT, free_port, gold_questions, run_concurrently, stop, summary
 
 
 def ingestion(config: Config) -> dict:
@@ -79,13 +79,7 @@ def concurrency(assistant: Assistant, callers=(1, 4, 16), per_caller: int = 25) 
                     latencies.append(ms)
                     mismatches += text != serial[q]
 
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - t0
+        wall = run_concurrently([lambda i=i: run(i) for i in range(n)])
         out[f"{n}_callers"] = {"questions": n * per_caller, "wall_s": round(wall, 2),
                                "throughput_qps": round(n * per_caller / wall, 2), "latency_ms": summary(latencies),
                                "errors": len(errors), "answers_differing_from_serial": mismatches}
@@ -128,12 +122,7 @@ def startup(config_path: str | None, rounds: int = 3) -> dict:
             client.predict(*endpoint[1], api_name=endpoint[0])
             answered.append(time.perf_counter() - t0)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc, timeout=15)
     return {"serve_to_page_s": summary(ready), "serve_to_first_answer_s": summary(answered)}
 
 
@@ -151,7 +140,6 @@ def llm_concurrency(config: Config, callers: int = 4, delay_s: float = 1.0) -> d
     """LLM mode against a scripted server (tests/llm_stub.py) that takes ``delay_s`` per
     reply: wall time of ``callers`` concurrent asks (the model's request runs outside the
     engine lock, so this stays near one reply's time, not ``callers`` times it)."""
-    import threading
 
     from tests.llm_stub import Reply, start_stub
 
@@ -168,14 +156,7 @@ def llm_concurrency(config: Config, callers: int = 4, delay_s: float = 1.0) -> d
         cfg.llm = cfg.llm.model_copy(update={"base_url": state.url, "max_concurrency": callers})
         assistant = Assistant(cfg)
         assistant.ask("华为的异构计算架构叫什么？", mode="llm")  # warm-up
-        threads = [threading.Thread(target=assistant.ask, args=("华为的异构计算架构叫什么？",), kwargs={"mode": "llm"})
-                   for _ in range(callers)]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - t0
+        wall = run_concurrently([lambda: assistant.ask("华为的异构计算架构叫什么？", mode="llm")] * callers)
     finally:
         server.shutdown()
         server.server_close()

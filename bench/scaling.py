@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from app import Assistant
-from app.config import Config, StoreMode, load_config
+from app.config import Config, StoreMode
 from app.passages import Chunk
 from app.store import ChunkStore, SentenceRecord
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
@@ -16,7 +14,7 @@ from app.store import ChunkStore
 from ingest import ingest
 from ingest.loaders import load_document
 
-from .conftest import ARTICLE, ROOT, free_port, stop_process, write_config
+from .conftest import ARTICLE, ROOT, free_port, write_config
 
 GBK_TEXT = "昇腾910B是华为的AI芯片。\n它可以对标英伟达的A100。\n这款芯片支持CANN异构计算架构。\n"
 
@@ -219,25 +217,12 @@ def test_ingest_cli_prints_summary_and_errors(project):
 @pytest.fixture()
 def chroma_server(tmp_path):
     """A real `chroma run` server on a free loopback port, stopped after the test."""
-    port = free_port()
-    chroma = shutil.which("chroma", path=str(ROOT / ".venv" / "bin")) or shutil.which("chroma")
-    if chroma is None:
+    from bench.common import chroma_server as running
+
+    if shutil.which("chroma", path=str(ROOT / ".venv" / "bin")) is None and shutil.which("chroma") is None:
         pytest.skip("the `chroma` CLI is not installed")
-    proc = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("chroma server did not start")
+    with running(tmp_path / "server", free_port()) as port:
         yield port
-    finally:
-        stop_process(proc)
 
 
 @pytest.mark.server

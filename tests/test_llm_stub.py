@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import time
 
 import pytest
@@ -167,18 +166,14 @@ def test_the_key_never_reaches_the_ui(llm_assistant, stub):
 
 
 def _ask_concurrently(assistant, n: int) -> tuple[float, list]:
+    from bench.common import run_concurrently
+
     results: list = [None] * n
 
     def run(i):
         results[i] = assistant.ask(QUESTION)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return time.perf_counter() - t0, results
+    return run_concurrently([lambda i=i: run(i) for i in range(n)]), results
 
 
 def test_requests_to_the_model_run_outside_the_lock(llm_assistant, stub):
