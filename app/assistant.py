@@ -14,7 +14,7 @@ from .config import AnswerMode, Config, load_config
 from .crosslingual import CrossLingual
 from .llm import LLMAnswerer, LLMFailure, cite
 from .embeddings import Embedder, make_embedder
-from .errors import AssistantError, EmptyQuestionError
+from .errors import AssistantError, EmptyQuestionError, InvalidRequestError
 from .followup import may_depend_on_history, resolve_followup, split_subquestions
 from .passages import Answer, Passage, StreamStep
 from .retrieval import Retriever
@@ -145,13 +145,13 @@ class Assistant:
         if self._unavailable is not None:
             raise self._unavailable
         if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= 100):
-            raise AssistantError(f"top_k must be a whole number from 1 to 100, got {top_k!r}")
+            raise InvalidRequestError(f"top_k must be a whole number from 1 to 100, got {top_k!r}")
         if sources is None:
             return None
         sources = [sources] if isinstance(sources, str) else list(sources)
         unknown = sorted(set(sources) - set(self.sources))
         if unknown:
-            raise AssistantError(f"not in the index: {', '.join(unknown)}; indexed files: {', '.join(self.sources)}")
+            raise InvalidRequestError(f"not in the index: {', '.join(unknown)}; indexed files: {', '.join(self.sources)}")
         return sources or None
 
     def retrieve(self, question: str, top_k: int | None = None, sources: str | Sequence[str] | None = None,
@@ -164,7 +164,7 @@ class Assistant:
         try:
             return self._answerers[AnswerMode(mode)] if mode else self.answerer
         except ValueError:
-            raise AssistantError(f"unknown answer mode {mode!r}: use extractive or llm") from None
+            raise InvalidRequestError(f"unknown answer mode {mode!r}: use extractive or llm") from None
 
     @staticmethod
     def _stamp(answer: Answer, question: str, q: PreparedQuestion, t0: float) -> Answer:

@@ -59,15 +59,17 @@ def cmd_ask(args) -> int:
         return 0
     answer = assistant.ask(args.question, top_k=args.top_k, sources=sources)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        from .api import answer_json
+
+        print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
     else:
         _print_answer(answer)
     return 0
 
 
 def cmd_serve(args) -> int:
-    """Start the browser UI."""
-    from .ui import serve
+    """Start the browser UI and the OpenAI-compatible API on one port."""
+    from .server import serve
 
     serve(config_path=args.config, host=args.host, port=args.port)
     return 0
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--top-k", type=_top_k, default=None, help="passages to retrieve")
     ask.add_argument("--source", action="append", help="only search this file (repeatable)")
     ask.add_argument("--interactive", "-i", action="store_true", help="keep asking from stdin, with follow-ups")
-    serve = sub.add_parser("serve", help="start the browser UI")
+    serve = sub.add_parser("serve", help="start the browser UI and the API (/v1, /ask)")
     serve.add_argument("--host", default=None, help="interface to bind (default from config: 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=None, help="port (default from config)")
     args = parser.parse_args(argv)

@@ -157,6 +157,34 @@ class UIConfig(_Section):
     allow_anonymous: bool = False
 
 
+class APIConfig(_Section):
+    """The OpenAI-compatible endpoint (``/v1``), served with the UI on the same port."""
+
+    enabled: bool = True
+    #: Bearer token clients must send (``Authorization: Bearer ...``). Optional on loopback;
+    #: required whenever the server binds beyond it.
+    token: str | None = None
+    #: The model id ``/v1/models`` lists; ``<model>-extractive`` and ``<model>-llm`` pick a mode.
+    model: str = "cited-answers"
+    #: Append a short "Sources:" list to the reply text, for chat clients that show only text.
+    sources_in_text: bool = True
+    #: Larger request bodies are refused with 413.
+    max_request_kb: int = Field(2048, ge=16)
+
+    @field_validator("token")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        # RAG__API__TOKEN= (set but empty) means no token, not the empty token.
+        return value.strip() or None if value is not None else None
+
+    @field_validator("model")
+    @classmethod
+    def _model_id(cls, value: str) -> str:
+        if not value.strip() or any(c.isspace() for c in value):
+            raise ValueError("must be a non-empty id without spaces, e.g. cited-answers")
+        return value
+
+
 class Config(_Section):
     """All settings. Build it with :func:`load_config`."""
 
@@ -169,6 +197,7 @@ class Config(_Section):
     answer: AnswerConfig = AnswerConfig()
     llm: LLMConfig = LLMConfig()
     ui: UIConfig = UIConfig()
+    api: APIConfig = APIConfig()
     #: The file this config came from (None for a config built in code).
     source: Path | None = Field(None, exclude=True)
 

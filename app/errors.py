@@ -27,6 +27,10 @@ class EmptyQuestionError(AssistantError):
     """The question is empty or whitespace only."""
 
 
+class InvalidRequestError(AssistantError):
+    """A per-question option is out of range or unknown (top_k, sources, mode)."""
+
+
 class StoreUnavailableError(AssistantError):
     """The vector store (e.g. a Chroma server) cannot be reached."""
 

@@ -2,8 +2,9 @@
 
 Thin on purpose (like Gradio's own demos): small functions that call the
 :class:`~app.assistant.Assistant` facade and return HTML or chat messages (each testable
-without a browser), then :func:`build_ui` wires them into ``gr.Blocks``, then
-:func:`serve` and a launch guard. Start it with ``python -m app serve``.
+without a browser), then :func:`build_ui` wires them into ``gr.Blocks``;
+:mod:`app.server` serves it (with the OpenAI-compatible API) on one port: start it with
+``python -m app serve``.
 
 The HTML (and its escaping of everything from the corpus or the user) lives in
 :mod:`app.ui_html`.
@@ -11,17 +12,15 @@ The HTML (and its escaping of everything from the corpus or the user) lives in
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import gradio as gr
 
-from .errors import AssistantError, ConfigError
+from .api import add_gradio_api
+from .errors import AssistantError
 from .passages import Answer
 from .ui_html import (  # noqa: F401  (re-exported: the UI's HTML is part of its API)
     _CSS,
@@ -192,19 +191,24 @@ def build_ui(assistant) -> gr.Blocks:
                 steps.close()  # a cancelled event stops the answer (and the LLM request)
 
         outputs = [chatbot, panel, history, question]
+        # The page's own events are private: programs use the documented /ask endpoints
+        # (app.api), which return JSON instead of the page's HTML.
+        private = {"api_visibility": "private"}
         for trigger in (question.submit, ask.click):
-            trigger(respond, [question, history, top_k, sources, mode], outputs, **busy)
+            trigger(respond, [question, history, top_k, sources, mode], outputs, **busy, **private)
         for button in examples:
-            button.click(respond, [button, history, top_k, sources, mode], outputs, **busy)
-        clear.click(lambda: ([], render_citations(None), [], ""), None, outputs, queue=False)
+            button.click(respond, [button, history, top_k, sources, mode], outputs, **busy, **private)
+        clear.click(lambda: ([], render_citations(None), [], ""), None, outputs, queue=False, **private)
         # The chat's own trash icon empties the display; forget the conversation with it.
-        chatbot.clear(lambda: (render_citations(None), []), None, [panel, history], queue=False)
+        chatbot.clear(lambda: (render_citations(None), []), None, [panel, history], queue=False, **private)
 
         def on_reingest(progress=gr.Progress(track_tqdm=True)):
             text = reingest(assistant, progress)
             return text, render_status(assistant.info()), gr.update(choices=assistant.sources, value=[])
 
-        reingest_btn.click(on_reingest, None, [summary, status, sources], **busy)
+        # Re-ingesting stays a button on the page (behind its login), not an API endpoint;
+        # scripts run `python -m ingest` (server mode) and the UI reloads.
+        reingest_btn.click(on_reingest, None, [summary, status, sources], **busy, **private)
 
         def on_load():
             # A page opened after a re-ingest (here or from the command line) shows today's files.
@@ -213,66 +217,6 @@ def build_ui(assistant) -> gr.Blocks:
             except AssistantError as exc:
                 return render_status_error(str(exc)), gr.update(choices=[], value=[])
 
-        demo.load(on_load, None, [status, sources], queue=False)
+        demo.load(on_load, None, [status, sources], queue=False, **private)
+        add_gradio_api(assistant, concurrency_limit=max(1, config.llm.max_concurrency))
     return demo
-
-
-# -- serving --------------------------------------------------------------------------------
-
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and ``localhost``."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def launch_options(config, host: str | None = None, port: int | None = None) -> dict[str, Any]:
-    """``launch()`` keyword arguments: flags over config, login only beyond loopback."""
-    host = host or config.ui.host
-    opts: dict[str, Any] = {"server_name": host, "server_port": port or config.ui.port,
-                            "ssr_mode": False, "show_error": False, "quiet": True}
-    if not is_loopback(host):
-        if config.ui.username and config.ui.password:
-            # Gradio's login travels in clear over plain HTTP: put TLS in front when exposed.
-            opts["auth"] = (config.ui.username, config.ui.password)
-        elif config.ui.allow_anonymous:
-            log.warning("serving on %s without a login (ui.allow_anonymous is true)", host)
-        else:
-            raise ConfigError(
-                f"serving on {host} would expose the assistant to the network without a login: set "
-                "ui.username and ui.password (or RAG__UI__USERNAME / RAG__UI__PASSWORD), or set "
-                "ui.allow_anonymous: true to serve without one")
-    return opts
-
-
-def serve(config_path: str | Path | None = None, host: str | None = None, port: int | None = None) -> None:
-    """Load the config and index, then serve the UI until Ctrl-C (exit 1 on a known error)."""
-    from .assistant import Assistant
-    from .config import load_config
-
-    try:
-        config = load_config(config_path)
-        opts = launch_options(config, host, port)
-        assistant = Assistant(config)
-    except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
-    demo = build_ui(assistant)
-    try:
-        demo.queue(default_concurrency_limit=1).launch(prevent_thread_lock=True, **opts)
-    except OSError as exc:
-        print(f"error: cannot serve on {opts['server_name']}:{opts['server_port']} ({exc}); "
-              "pick another port with --port N", file=sys.stderr)
-        raise SystemExit(1) from None
-    print(f"Serving the assistant at {demo.local_url}  (Ctrl-C to stop)", flush=True)
-    try:
-        demo.block_thread()
-    finally:
-        demo.close()
-
-
-if __name__ == "__main__":
-    serve()

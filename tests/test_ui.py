@@ -10,7 +10,7 @@ import pytest
 
 from app.errors import ConfigError
 
-from app import ui
+from app import server, ui
 from app.config import load_config
 from app.passages import Answer, Citation, Passage
 from tests.conftest import write_config
@@ -238,28 +238,28 @@ def test_build_ui_wires_the_named_elements(assistant):
 
 def test_launch_options_bind_loopback_and_ask_for_login_beyond_it(tmp_path):
     config = load_config(write_config(tmp_path))
-    opts = ui.launch_options(config)
+    opts = server.launch_options(config)
     assert opts["server_name"] == "127.0.0.1" and opts["server_port"] == config.ui.port and "auth" not in opts
     # Beyond loopback without a login: refused unless explicitly allowed.
     with pytest.raises(ConfigError, match="without a login: set ui.username and ui.password"):
-        ui.launch_options(config, host="0.0.0.0")
+        server.launch_options(config, host="0.0.0.0")
     config = load_config(write_config(tmp_path, ui={"username": "u"}))  # half a login is no login
     with pytest.raises(ConfigError, match="allow_anonymous"):
-        ui.launch_options(config, host="0.0.0.0")
+        server.launch_options(config, host="0.0.0.0")
     anonymous = load_config(write_config(tmp_path, ui={"allow_anonymous": True}))
-    assert "auth" not in ui.launch_options(anonymous, host="0.0.0.0", port=9999)
-    assert ui.launch_options(anonymous, host="0.0.0.0", port=9999)["server_port"] == 9999
+    assert "auth" not in server.launch_options(anonymous, host="0.0.0.0", port=9999)
+    assert server.launch_options(anonymous, host="0.0.0.0", port=9999)["server_port"] == 9999
     config = load_config(write_config(tmp_path, ui={"username": "u", "password": 123456}))
-    assert ui.launch_options(config, host="0.0.0.0")["auth"] == ("u", "123456")
-    assert "auth" not in ui.launch_options(config, host="localhost")
-    assert ui.is_loopback("::1") and ui.is_loopback("127.0.0.2") and not ui.is_loopback("192.168.1.4")
+    assert server.launch_options(config, host="0.0.0.0")["auth"] == ("u", "123456")
+    assert "auth" not in server.launch_options(config, host="localhost")
+    assert server.is_loopback("::1") and server.is_loopback("127.0.0.2") and not server.is_loopback("192.168.1.4")
 
 
 def test_serve_without_an_index_prints_the_hint_and_exits_nonzero(tmp_path, capsys):
     (tmp_path / "corpus").mkdir()
     path = write_config(tmp_path)
     with pytest.raises(SystemExit) as exc:
-        ui.serve(path, port=1)
+        server.serve(path, port=1)
     assert exc.value.code == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "ingest" in err

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from app import ui
-from tests.conftest import ROOT, free_port
+from app import server
+from tests.conftest import ROOT
 from tests.test_ui import xss_project_assistant
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,28 +35,26 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwrig
 
 
 def _launch(assistant):
-    """Serve build_ui(assistant) on a free loopback port in this process; return (demo, url)."""
-    demo = ui.build_ui(assistant)
-    port = free_port()
-    demo.queue(default_concurrency_limit=1).launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, ssr_mode=False, quiet=True)
-    return demo, f"http://127.0.0.1:{port}/"
+    """Serve the app as `python -m app serve` does (UI and API on one port) on a free
+    loopback port in this process; return (server, url)."""
+    running = server.start_in_thread(assistant)
+    return running, running.url + "/"
 
 
 @pytest.fixture(scope="module")
 def app_url(assistant):
-    demo, url = _launch(assistant)
+    running, url = _launch(assistant)
     yield url
-    demo.close(verbose=False)
+    running.stop()
 
 
 @pytest.fixture(scope="module")
 def xss_url(tmp_path_factory, assistant):
     """The app over a corpus whose text holds <script> and <img onerror> payloads."""
     xss = xss_project_assistant(tmp_path_factory.mktemp("xss_browser"), assistant.embedder)
-    demo, url = _launch(xss)
+    running, url = _launch(xss)
     yield url
-    demo.close(verbose=False)
+    running.stop()
 
 
 @pytest.fixture(scope="module")
