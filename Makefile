@@ -50,13 +50,14 @@ $(LLM_STAMP): pyproject.toml $(TEST_STAMP)
 install-test: $(TEST_STAMP) $(LLM_STAMP) chromium
 
 # Debian's Chromium for the browser tests (Playwright's own browser download cannot work
-# offline), plus a small CJK font so screenshots show Chinese instead of empty boxes.
+# offline), plus a small CJK font so screenshots show Chinese instead of empty boxes, and
+# curl for the README's curl example (tests/test_api.py runs it).
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 chromium:
-	@if [ ! -x $(CHROMIUM) ] || [ ! -f $(CJK_FONT) ]; then \
-		echo "installing Chromium and a CJK font (apt-get)"; \
+	@if [ ! -x $(CHROMIUM) ] || [ ! -f $(CJK_FONT) ] || ! command -v curl >/dev/null; then \
+		echo "installing Chromium, a CJK font and curl (apt-get)"; \
 		if [ "$$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei curl >/dev/null; \
 	fi
 
 ingest: $(CORE_STAMP)

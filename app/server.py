@@ -159,5 +159,20 @@ def serve(config_path: str | Path | None = None, host: str | None = None, port: 
     shown = f"[{host}]" if ":" in host else host
     api = f"; OpenAI-compatible API at http://{shown}:{port}/v1" if config.api.enabled else ""
     print(f"Serving the assistant at http://{shown}:{port}/{api}  (Ctrl-C to stop)", flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5))
+    server = _server_class()(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5))
     server.run(sockets=[sock])
+
+
+def _server_class():
+    import uvicorn
+
+    class QuietExitServer(uvicorn.Server):
+        """Ctrl-C or SIGTERM: shut down gracefully and return. (Stock uvicorn re-raises the
+        signal once shut down, which cancels the app's lifespan task mid-wait and prints
+        a traceback for an ordinary stop.)"""
+
+        def handle_exit(self, sig, frame) -> None:
+            super().handle_exit(sig, frame)
+            self._captured_signals.clear()
+
+    return QuietExitServer

@@ -5,7 +5,7 @@ with p95, min and max; every comparison is a ratio measured in the same run.
 
     python -m bench                       # everything, sizes 1k and 10k
     python -m bench --sizes 1000,10000,100000
-    python -m bench --only query,peers    # sections: query peers ingestion concurrency llm startup scaling
+    python -m bench --only query,peers    # sections: query peers ingestion concurrency api llm startup scaling
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from app.config import load_config
 
 from . import load, query, scaling
 
-SECTIONS = ["query", "peers", "ingestion", "concurrency", "llm", "startup", "scaling"]
+SECTIONS = ["query", "peers", "ingestion", "concurrency", "api", "llm", "startup", "scaling"]
 OUT = Path(__file__).resolve().parent / "results.json"
 
 
@@ -71,9 +71,12 @@ def print_table(results: dict) -> None:
         for k in ("chunks", "sentences", "characters", "cold_s", "embedding_s", "wall_over_embedding",
                   "share_outside_model", "chars_per_s", "noop_s", "noop_chunks_embedded"):
             print(_row(k, i[k]))
-    if "concurrency" in results:
-        print("concurrency through app.ui.chat_stream (the UI's call path):")
-        for key, c in results["concurrency"].items():
+    for section, title in (("concurrency", "concurrency through app.ui.chat_stream (the UI's call path):"),
+                           ("api", "concurrency over HTTP: openai clients -> /v1/chat/completions:")):
+        if section not in results:
+            continue
+        print(title)
+        for key, c in results[section].items():
             print(_row(key, f"{c['throughput_qps']} q/s ({c['throughput_over_1']}x), p50 {c['latency_ms']['median']} "
                             f"ms, p95 {c['latency_ms']['p95']} ms ({c['p95_over_single_median']}x single), "
                             f"errors {c['errors']}, differing {c['answers_differing_from_serial']}"))
@@ -119,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         "peers": lambda: query.peers(assistant),
         "ingestion": lambda: load.ingestion(load_config(args.config)),
         "concurrency": lambda: load.concurrency(assistant),
+        "api": lambda: load.api_concurrency(assistant),
         "llm": lambda: load.llm_concurrency(load_config(args.config)),
         "startup": lambda: load.startup(args.config),
         "scaling": lambda: scaling.run(assistant, sizes=[int(x) for x in args.sizes.split(",")],

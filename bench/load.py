@@ -1,4 +1,4 @@
-"""Ingestion speed, concurrency through the UI's own call path, and start-up of the server."""
+"""Ingestion speed, concurrency (the UI's call path and the HTTP API), and start-up of the server."""
 
 from __future__ import annotations
 
@@ -53,6 +53,42 @@ def concurrency(assistant: Assistant, callers=(1, 4, 16), per_caller: int = 25) 
     from app import ui
 
     ui.STREAM_DELAY_S = 0  # the pacing is for eyes, not for a benchmark
+
+    def caller():
+        def ask(q: str) -> str:
+            *_, (_, _, history) = ui.chat_stream(assistant, q)
+            return history[-1]["content"]
+        return ask
+
+    return _load(assistant, caller, callers, per_caller)
+
+
+def api_concurrency(assistant: Assistant, callers=(1, 4, 16), per_caller: int = 25) -> dict:
+    """Like :func:`concurrency`, over HTTP: each caller is its own ``openai`` client asking
+    the real server's ``/v1/chat/completions`` (uvicorn in this process, loopback)."""
+    import openai
+
+    from app.openai_api import strip_sources
+    from app.server import start_in_thread
+
+    running = start_in_thread(assistant)
+    try:
+        def caller():
+            client = openai.OpenAI(base_url=running.url + "/v1", api_key="unused", max_retries=0, timeout=300)
+
+            def ask(q: str) -> str:
+                reply = client.chat.completions.create(model="cited-answers",
+                                                       messages=[{"role": "user", "content": q}])
+                return strip_sources(reply.choices[0].message.content)
+            return ask
+
+        return _load(assistant, caller, callers, per_caller)
+    finally:
+        running.stop()
+
+
+def _load(assistant: Assistant, caller, callers, per_caller: int) -> dict:
+    """Run ``callers`` threads, each with its own ``caller()`` (question -> answer text)."""
     questions = gold_questions()
     serial = {q: assistant.ask(q).text for q in questions}
     out: dict = {}
@@ -64,12 +100,12 @@ def concurrency(assistant: Assistant, callers=(1, 4, 16), per_caller: int = 25) 
 
         def run(offset: int):
             nonlocal mismatches
+            ask = caller()
             for i in range(per_caller):
                 q = questions[(offset * 7 + i) % len(questions)]
                 t0 = time.perf_counter()
                 try:
-                    *_, (_, _, history) = ui.chat_stream(assistant, q)
-                    text = history[-1]["content"]
+                    text = ask(q)
                 except Exception as exc:  # counted, not raised: the figure is the error count
                     with lock:
                         errors.append(f"{type(exc).__name__}: {exc}")
@@ -83,12 +119,12 @@ def concurrency(assistant: Assistant, callers=(1, 4, 16), per_caller: int = 25) 
         out[f"{n}_callers"] = {"questions": n * per_caller, "wall_s": round(wall, 2),
                                "throughput_qps": round(n * per_caller / wall, 2), "latency_ms": summary(latencies),
                                "errors": len(errors), "answers_differing_from_serial": mismatches}
-    base = out["1_callers"]["throughput_qps"]
+    base = out[f"{callers[0]}_callers"]["throughput_qps"]
+    single = out[f"{callers[0]}_callers"]["latency_ms"]["median"]
     for n in callers:
-        out[f"{n}_callers"]["throughput_over_1"] = round(out[f"{n}_callers"]["throughput_qps"] / base, 2)
-    single = out["1_callers"]["latency_ms"]["median"]
-    for n in callers:
-        out[f"{n}_callers"]["p95_over_single_median"] = round(out[f"{n}_callers"]["latency_ms"]["p95"] / single, 1)
+        row = out[f"{n}_callers"]
+        row["throughput_over_1"] = round(row["throughput_qps"] / base, 2)
+        row["p95_over_single_median"] = round(row["latency_ms"]["p95"] / single, 1)
     return out
 
 
@@ -118,22 +154,12 @@ def startup(config_path: str | None, rounds: int = 3) -> dict:
                     raise RuntimeError("the server did not start in 120 s")
             ready.append(time.perf_counter() - t0)
             client = Client(url, verbose=False)
-            endpoint = _answer_endpoint(client)
-            client.predict(*endpoint[1], api_name=endpoint[0])
+            client.predict("华为的异构计算架构叫什么？", api_name="/ask")
             answered.append(time.perf_counter() - t0)
+            client.close()
         finally:
             stop(proc, timeout=15)
     return {"serve_to_page_s": summary(ready), "serve_to_first_answer_s": summary(answered)}
-
-
-def _answer_endpoint(client) -> tuple[str, tuple]:
-    """The API route answering a question, and its arguments: ``/ask`` when the app has the
-    documented endpoint, else the UI's own respond event."""
-    names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    q = "华为的异构计算架构叫什么？"
-    if "/ask" in names:
-        return "/ask", (q,)
-    return "/respond", (q, 5, [], "extractive")  # the history is a gr.State, not an API parameter
 
 
 def llm_concurrency(config: Config, callers: int = 4, delay_s: float = 1.0) -> dict:

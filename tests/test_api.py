@@ -364,3 +364,37 @@ def _config(folder, **sections):
     from app.config import load_config
 
     return load_config(write_config(folder, **sections))
+
+
+def test_python_m_app_serve_serves_both_and_stops_cleanly(article_config_path):
+    """The real command: UI and /v1 on one port; Ctrl-C stops it with exit 0 and no trace."""
+    import signal
+    import sys
+    import time
+
+    from tests.conftest import free_port, stop_process
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "app", "--config", str(article_config_path), "serve", "--port",
+                             str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, proc.communicate()[1]
+            try:
+                if httpx.get(base + "/v1/models", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start in 120 s"
+            time.sleep(0.2)
+        assert httpx.get(base + "/", timeout=10).status_code == 200
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            stop_process(proc)
+    assert proc.returncode == 0, err
+    assert f"Serving the assistant at {base}/; OpenAI-compatible API at {base}/v1" in out
+    assert "Traceback" not in err

@@ -246,10 +246,10 @@ def test_launch_options_bind_loopback_and_ask_for_login_beyond_it(tmp_path):
     config = load_config(write_config(tmp_path, ui={"username": "u"}))  # half a login is no login
     with pytest.raises(ConfigError, match="allow_anonymous"):
         server.launch_options(config, host="0.0.0.0")
-    anonymous = load_config(write_config(tmp_path, ui={"allow_anonymous": True}))
+    anonymous = load_config(write_config(tmp_path, ui={"allow_anonymous": True}, api={"token": "t"}))
     assert "auth" not in server.launch_options(anonymous, host="0.0.0.0", port=9999)
     assert server.launch_options(anonymous, host="0.0.0.0", port=9999)["server_port"] == 9999
-    config = load_config(write_config(tmp_path, ui={"username": "u", "password": 123456}))
+    config = load_config(write_config(tmp_path, ui={"username": "u", "password": 123456}, api={"token": "t"}))
     assert server.launch_options(config, host="0.0.0.0")["auth"] == ("u", "123456")
     assert "auth" not in server.launch_options(config, host="localhost")
     assert server.is_loopback("::1") and server.is_loopback("127.0.0.2") and not server.is_loopback("192.168.1.4")
