@@ -36,7 +36,7 @@ from typing import Any, Iterator
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.concurrency import run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .api import passage_json
@@ -243,10 +243,24 @@ def openai_app(assistant, config) -> FastAPI:
         except AssistantError as exc:
             steps.close()
             raise _assistant_error(exc) from None
-        return StreamingResponse(_events(req, first, steps), media_type="text/event-stream",
+        return StreamingResponse(_closing(_events(req, first, steps)), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     return app
+
+
+async def _closing(events: Iterator[str]):
+    """Iterate ``events`` in worker threads and close it when the response ends, also when
+    the client hung up: Starlette then cancels the response, and closing the generator
+    closes the answer stream and with it the request to the LLM server."""
+    try:
+        async for event in iterate_in_threadpool(events):
+            yield event
+    finally:
+        try:
+            events.close()
+        except ValueError:  # still running in its thread: it stops at its next yield
+            log.debug("event stream still running at close")
 
 
 def _completion_id() -> str:

@@ -314,3 +314,73 @@ def test_a_failed_rewrite_falls_back_to_the_offline_rules(llm_assistant, stub, b
     history = ["英伟达在2006年推出了什么软件平台？"]
     answer = llm_assistant.ask("那H20呢？", history=history)
     assert answer.resolved_question == resolve_followup("那H20呢？", history)
+
+
+# -- the OpenAI-compatible endpoint in LLM mode ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def llm_server(llm_assistant):
+    from app.server import start_in_thread
+
+    running = start_in_thread(llm_assistant)
+    yield running.url
+    running.stop()
+
+
+def _sse(url: str, question: str, **body) -> list[dict]:
+    import httpx
+
+    with httpx.stream("POST", url + "/v1/chat/completions", timeout=60,
+                      json={"model": "cited-answers-llm", "stream": True, "sources_in_text": False,
+                            "messages": [{"role": "user", "content": question}], **body}) as r:
+        assert r.status_code == 200
+        events = [line[6:] for line in r.iter_lines() if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    return [json.loads(e) for e in events[:-1]]
+
+
+def test_the_v1_stream_relays_the_models_tokens_as_they_arrive(llm_assistant, llm_server, stub):
+    def tokens(request):
+        n, sentence = _sentence_with(request, "CANN")
+        return Reply(f"{sentence}[{n}]", token_chars=3, token_delay_s=0.01)
+
+    stub.reset(tokens)
+    chunks = _sse(llm_server, QUESTION)
+    pieces = [c["choices"][0]["delta"].get("content") for c in chunks]
+    text = "".join(p for p in pieces if p)
+    assert len([p for p in pieces if p]) > 5  # token by token, not one block at the end
+    last = chunks[-1]["choices"][0]
+    assert last["finish_reason"] == "stop" and last["delta"]["found"] is True and last["delta"]["notice"] is None
+    assert text.endswith("[1]") and "CANN" in text and [c["number"] for c in last["delta"]["citations"]] == [1]
+
+
+def test_an_unusable_reply_streams_the_extractive_answer_after_it_with_the_notice(llm_assistant, llm_server, stub):
+    stub.reset(lambda r: Reply("华为的异构计算架构叫做鸿蒙，2009年由英特尔发布。[1]", token_chars=4))
+    chunks = _sse(llm_server, QUESTION)
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks)
+    final = chunks[-1]["choices"][0]["delta"]
+    assert final["notice"] and final["found"]
+    streamed, replacement = text.split("\n\n", 1)
+    assert "鸿蒙" in streamed  # what was already sent stays (deltas only append) ...
+    assert replacement.startswith(f"({final['notice']})\n") and "CANN" in replacement  # ... then the real answer
+
+
+def test_a_v1_client_that_hangs_up_closes_the_request_to_the_model(llm_server, stub):
+    import httpx
+
+    def long_reply(request):
+        n, sentence = _sentence_with(request, "CANN")
+        return Reply((sentence + f"[{n}]") * 20, token_chars=2, token_delay_s=0.05)
+
+    stub.reset(long_reply)
+    with httpx.stream("POST", llm_server + "/v1/chat/completions", timeout=60,
+                      json={"model": "cited-answers-llm", "stream": True,
+                            "messages": [{"role": "user", "content": QUESTION}]}) as r:
+        for i, _ in enumerate(r.iter_lines()):
+            if i == 8:
+                break  # leaving the block closes the connection
+    deadline = time.time() + 10
+    while not stub.hung_up and time.time() < deadline:
+        time.sleep(0.05)
+    assert stub.hung_up and stub.completed_streams == 0
