@@ -77,8 +77,24 @@ def create_app(assistant, opts: dict[str, Any] | None = None, config=None):
         app.mount("/v1", openai_app(assistant, config))
     demo = build_ui(assistant)
     demo.queue(default_concurrency_limit=1)
-    return gr.mount_gradio_app(app, demo, path="/", auth=opts.get("auth"), ssr_mode=False, show_error=False,
-                               server_name=opts["server_name"], server_port=opts["server_port"])
+    app = gr.mount_gradio_app(app, demo, path="/", auth=opts.get("auth"), ssr_mode=False, show_error=False,
+                              server_name=opts["server_name"], server_port=opts["server_port"])
+    _bad_bodies_are_400(app.routes[-1].app)
+    return app
+
+
+def _bad_bodies_are_400(gradio_app) -> None:
+    """A malformed body sent to the Gradio API (``/gradio_api/call/ask``: not JSON, no
+    ``data`` list) is a client error: 400, the same as on ``/v1``, instead of FastAPI's 422.
+    The body keeps FastAPI's ``detail`` list, which names the field."""
+    from fastapi.encoders import jsonable_encoder
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+
+    async def handler(request, exc: RequestValidationError):
+        return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=400)
+
+    gradio_app.add_exception_handler(RequestValidationError, handler)
 
 
 class RunningServer:

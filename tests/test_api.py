@@ -132,6 +132,12 @@ def test_gradio_bad_input_is_a_message(gclient):
         gclient.predict(FOUND, [{"role": 1}], api_name="/ask")
 
 
+@pytest.mark.parametrize("body", [b"{not json", b'{"data": "not a list"}', b'{"question": "no data field"}'])
+def test_a_malformed_gradio_api_body_is_a_400_without_a_trace(url, body):
+    r = httpx.post(url + "/gradio_api/call/ask", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["detail"] and "Traceback" not in r.text
+
+
 def test_gradio_api_sits_behind_the_page_login(locked_url):
     assert httpx.post(locked_url + "/gradio_api/call/ask", json={"data": [FOUND]}).status_code == 401
     with pytest.raises(Exception, match="(?i)login|credentials"):
