@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .answer import ExtractiveAnswerer, SentenceIndex, Weights
-from .config import AnswerMode, Config, load_config
+from .config import AnswerMode, Config, StoreMode, load_config
 from .crosslingual import CrossLingual
 from .llm import LLMAnswerer, LLMFailure, cite
 from .embeddings import Embedder, make_embedder
@@ -49,6 +49,9 @@ def _repair_encoding(text: str) -> str:
 #: gold question is far shorter (at most 126 characters).
 QUERY_EMBED_CHARS = 256
 
+#: Server mode: seconds between checks of the stored index version (one small metadata read).
+VERSION_CHECK_S = 2.0
+
 
 @dataclass
 class PreparedQuestion:
@@ -78,6 +81,11 @@ class Assistant:
         self._weights = weights
         self._lock = threading.Lock()
         self._unavailable: AssistantError | None = None
+        #: The index version loaded (None for an index without one); see _follow_other_writers.
+        self.version: str | None = None
+        self._refresh_lock = threading.Lock()
+        self._refreshing = False
+        self._checked = time.monotonic()
         self._load()
 
     @classmethod
@@ -86,10 +94,14 @@ class Assistant:
         return cls(load_config(path), **kwargs)
 
     def _load(self) -> None:
+        """Open the index and swap in the in-memory indexes built from it."""
+        self._swap(self._build())
+
+    def _build(self) -> tuple:
         """Open the index and build the in-memory lexical and sentence indexes from it.
 
-        Everything is built in locals first and swapped in at once, so a failed reload never
-        leaves a mix of old and new state behind.
+        Everything is built in locals and swapped in at once by :meth:`_swap`, so a failed
+        reload never leaves a mix of old and new state behind.
         """
         configure_data_dir(self.config.data_dir)
         store = self._store or ChunkStore(self.config.store)
@@ -106,11 +118,14 @@ class Assistant:
         # Both modes are ready; the LLM client connects only when first used.
         answerers = {AnswerMode.EXTRACTIVE: extractive,
                      AnswerMode.LLM: LLMAnswerer(self.config.llm, extractive, verifier, self._lock)}
-        answerer = answerers[self.config.answer.mode]
+        return (store, lexical, sentences, retriever, answerers[self.config.answer.mode], answerers,
+                sorted({c.source for c in chunks}), CrossLingual(lexical), verifier)
+
+    def _swap(self, state: tuple) -> None:
         (self.store, self.lexical, self.sentences, self.retriever, self.answerer, self._answerers, self.sources,
-         self.crosslingual, self.verifier, self._unavailable) = (
-            store, lexical, sentences, retriever, answerer, answerers, sorted({c.source for c in chunks}),
-            CrossLingual(lexical), verifier, None)
+         self.crosslingual, self.verifier) = state
+        self._unavailable = None
+        self.version = self.store.version if self.store.has_version else None
 
     def reload(self) -> None:
         """Re-open the index (after an ingestion changed it).
@@ -124,6 +139,44 @@ class Assistant:
             except AssistantError as exc:
                 self._unavailable = exc
                 raise
+
+    def _follow_other_writers(self) -> None:
+        """Server mode: another process (``python -m ingest``) may have re-ingested into the
+        shared Chroma server. At most every :data:`VERSION_CHECK_S` seconds a question reads
+        the stored version; a new, complete version is loaded in the background while this
+        one keeps answering, then swapped in between questions."""
+        if self.config.store.mode is not StoreMode.SERVER or self.version is None:
+            return
+        now = time.monotonic()
+        with self._refresh_lock:
+            if self._refreshing or now - self._checked < VERSION_CHECK_S:
+                return
+            self._checked = now
+        try:
+            meta = self.store.current_metadata()
+        except AssistantError:
+            return  # the question itself reports an unreachable server
+        if not meta.get("version") or meta["version"] == self.version or meta.get("ingest_state") != "complete":
+            return
+        with self._refresh_lock:
+            if self._refreshing:
+                return
+            self._refreshing = True
+        log.info("the index changed (version %s -> %s): loading it in the background", self.version, meta["version"])
+        threading.Thread(target=self._refresh, name="index-refresh", daemon=True).start()
+
+    def _refresh(self) -> None:
+        try:
+            state = self._build()  # slow part, without the lock: questions go on meanwhile
+            with self._lock:
+                self._swap(state)
+            log.info("now answering from index version %s", self.version)
+        except Exception:  # keep answering from the version we have
+            log.exception("loading the new index version failed; still answering from %s", self.version)
+        finally:
+            with self._refresh_lock:
+                self._refreshing = False
+                self._checked = time.monotonic()
 
     def info(self) -> IndexInfo:
         """Counts and provenance of the index (files, chunks, embedder, last ingest)."""
@@ -196,6 +249,7 @@ class Assistant:
     def _begin(self, question: str, history, top_k, sources, mode):
         """Checks, cleaning and :meth:`prepare`, shared by :meth:`ask` and :meth:`ask_stream`:
         (cleaned question, answerer, the LLM answerer or None, prepared question)."""
+        self._follow_other_writers()
         sources = self._check(top_k, sources)
         answerer = self._answerer(mode)
         question = self._clean(question)

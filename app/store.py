@@ -9,6 +9,7 @@ stay inside this module; callers get :class:`Chunk`/:class:`Passage` objects.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
@@ -16,7 +17,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .config import StoreConfig, StoreMode
-from .errors import INGEST_HINT, EmbedderMismatchError, IndexMissingError, StoreUnavailableError
+from .errors import INGEST_HINT, AssistantError, EmbedderMismatchError, IndexMissingError, StoreUnavailableError
 from .passages import Chunk
 
 SENTENCE_SUFFIX = "__sentences"
@@ -92,6 +93,23 @@ class ChunkStore:
         self._batch = None
 
     # -- opening -------------------------------------------------------------------------
+    @contextmanager
+    def _reaching(self, what: str):
+        """Turn a failed store call (a Chroma server that stopped, a folder gone) into one
+        StoreUnavailableError that names the store and what to do."""
+        try:
+            yield
+        except AssistantError:
+            raise
+        except Exception as exc:
+            if self.config.mode is StoreMode.SERVER:
+                hint = (f"is the Chroma server at {self.config.host}:{self.config.port} running? Start it again "
+                        f"(`chroma run --path .data/chroma-server --port {self.config.port}`); nothing stored is lost")
+            else:
+                hint = "check store.path in config.yaml"
+            raise StoreUnavailableError(f"{what} failed: {self._where()} did not answer "
+                                        f"({type(exc).__name__}: {exc}); {hint}") from exc
+
     def _where(self) -> str:
         if self.config.mode is StoreMode.SERVER:
             return f"collection '{self.name}' on the Chroma server {self.config.host}:{self.config.port}"
@@ -169,14 +187,23 @@ class ChunkStore:
         meta = dict(self._chunks.metadata or {})
         meta.update({k: v if isinstance(v, (str, int, float, bool)) else json.dumps(v) for k, v in values.items()})
         meta.pop("hnsw:space", None)
-        self._chunks.modify(metadata=meta)
+        with self._reaching("recording the index state"):
+            self._chunks.modify(metadata=meta)
+
+    def current_metadata(self) -> dict[str, Any]:
+        """The index metadata as stored now (another process may have re-ingested since
+        this store was opened; ``version`` and ``ingest_state`` tell)."""
+        with self._reaching("reading the index version"):
+            return dict(self.client.get_collection(self.name, embedding_function=None).metadata or {})
 
     def info(self) -> IndexInfo:
         """Counts and provenance of the index."""
-        metas = _get_all(self._chunks, ["metadatas"])["metadatas"]
+        with self._reaching("reading the index"):
+            metas = _get_all(self._chunks, ["metadatas"])["metadatas"]
+            sentences = self._sentences.count()
         files = sorted({m["source"] for m in metas})
         meta = self._chunks.metadata or {}
-        return IndexInfo(self.name, meta.get("embedder", "?"), len(metas), self._sentences.count(),
+        return IndexInfo(self.name, meta.get("embedder", "?"), len(metas), sentences,
                          files, meta.get("last_ingest"), meta.get("ingest_state"))
 
     @property
@@ -209,12 +236,14 @@ class ChunkStore:
 
     def chunk_index(self) -> dict[str, dict[str, Any]]:
         """Every stored chunk id with its metadata."""
-        got = _get_all(self._chunks, ["metadatas"])
+        with self._reaching("reading the index"):
+            got = _get_all(self._chunks, ["metadatas"])
         return dict(zip(got["ids"], got["metadatas"] or []))
 
     def sentence_ids(self) -> set[str]:
         """Every stored sentence id."""
-        return set(_get_all(self._sentences, [])["ids"])
+        with self._reaching("reading the index"):
+            return set(_get_all(self._sentences, [])["ids"])
 
     def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """Insert chunks with their vectors, in batches the server accepts."""
@@ -230,26 +259,26 @@ class ChunkStore:
     def _add(self, coll, ids, docs, metas, vectors) -> None:
         step = self._batch_size()
         for i in range(0, len(ids), step):
-            coll.upsert(ids=list(ids[i:i + step]), documents=list(docs[i:i + step]),
-                        metadatas=list(metas[i:i + step]),
-                        embeddings=np.asarray(vectors[i:i + step], dtype=np.float32))
+            with self._reaching("writing to the index (finished batches are kept; run `python -m ingest` again)"):
+                coll.upsert(ids=list(ids[i:i + step]), documents=list(docs[i:i + step]),
+                            metadatas=list(metas[i:i + step]),
+                            embeddings=np.asarray(vectors[i:i + step], dtype=np.float32))
 
     def update_chunk_metadata(self, chunks: Sequence[Chunk]) -> None:
         """Refresh spans of chunks whose text is unchanged but whose position moved."""
         step = self._batch_size()
         for i in range(0, len(chunks), step):
             part = chunks[i:i + step]
-            self._chunks.update(ids=[c.id for c in part], metadatas=[c.metadata() for c in part])
+            with self._reaching("updating the index (run `python -m ingest` again)"):
+                self._chunks.update(ids=[c.id for c in part], metadatas=[c.metadata() for c in part])
 
     def update_sentence_metadata(self, sentences: Sequence[SentenceRecord]) -> None:
         """Refresh spans of sentences whose position moved."""
         step = self._batch_size()
         for i in range(0, len(sentences), step):
             part = sentences[i:i + step]
-            self._sentences.update(
-                ids=[s.id for s in part],
-                metadatas=[s.metadata() for s in part],
-            )
+            with self._reaching("updating the index (run `python -m ingest` again)"):
+                self._sentences.update(ids=[s.id for s in part], metadatas=[s.metadata() for s in part])
 
     def delete_chunks(self, ids: Iterable[str]) -> None:
         """Remove chunks by id."""
@@ -262,22 +291,26 @@ class ChunkStore:
     def _delete(self, coll, ids: list[str]) -> None:
         step = self._batch_size()
         for i in range(0, len(ids), step):
-            coll.delete(ids=ids[i:i + step])
+            with self._reaching("deleting from the index (run `python -m ingest` again)"):
+                coll.delete(ids=ids[i:i + step])
 
     def sentence_metadata(self) -> dict[str, dict[str, Any]]:
         """Every stored sentence id with its metadata."""
-        got = _get_all(self._sentences, ["metadatas"])
+        with self._reaching("reading the index"):
+            got = _get_all(self._sentences, ["metadatas"])
         return dict(zip(got["ids"], got["metadatas"] or []))
 
     # -- reading -------------------------------------------------------------------------
     def all_chunks(self) -> list[Chunk]:
         """Every chunk with its text (for the lexical index and the UI)."""
-        got = _get_all(self._chunks, ["documents", "metadatas"])
+        with self._reaching("reading the index"):
+            got = _get_all(self._chunks, ["documents", "metadatas"])
         return [_chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
 
     def all_sentences(self) -> tuple[list[SentenceRecord], np.ndarray]:
         """Every sentence and its vector (loaded once by the answerer)."""
-        got = _get_all(self._sentences, ["documents", "metadatas", "embeddings"])
+        with self._reaching("reading the index"):
+            got = _get_all(self._sentences, ["documents", "metadatas", "embeddings"])
         records = [SentenceRecord(i, d, m["source"], m["char_start"], m["char_end"], bool(m.get("heading")))
                    for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
         emb = got["embeddings"]
@@ -289,9 +322,10 @@ class ChunkStore:
         where = None
         if sources:
             where = {"source": {"$in": list(sources)}} if len(sources) > 1 else {"source": sources[0]}
-        k = max(1, min(k, self._chunks.count()))
-        res = self._chunks.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k,
-                                 where=where, include=["documents", "metadatas", "distances"])
+        with self._reaching("searching the index"):
+            k = max(1, min(k, self._chunks.count()))
+            res = self._chunks.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k,
+                                     where=where, include=["documents", "metadatas", "distances"])
         out = []
         for i, d, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]):
             out.append((_chunk(i, d, m), 1.0 - float(dist)))

@@ -52,24 +52,29 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-@contextmanager
-def chroma_server(path: Path, port: int) -> Iterator[int]:
-    """A `chroma run` server on loopback for the duration of the block."""
+def start_chroma(path: Path, port: int) -> subprocess.Popen:
+    """Start `chroma run` on loopback and wait for its heartbeat; stop it with :func:`stop`."""
     chroma = shutil.which("chroma", path=str(ROOT / ".venv" / "bin")) or shutil.which("chroma")
     if chroma is None:
         raise RuntimeError("the `chroma` CLI is not installed")
     proc = subprocess.Popen([chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+            return proc
+        except OSError:
+            time.sleep(0.3)
+    stop(proc)
+    raise RuntimeError("chroma server did not start")
+
+
+@contextmanager
+def chroma_server(path: Path, port: int) -> Iterator[int]:
+    """A `chroma run` server on loopback for the duration of the block."""
+    proc = start_chroma(path, port)
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError("chroma server did not start")
         yield port
     finally:
         stop(proc)
