@@ -110,7 +110,9 @@ class Assistant:
             log.warning("the index is being written, or its last ingestion was interrupted: answers use what was "
                         "written so far; run `python -m ingest` to finish it")
         # From the snapshot of this index version when there is one (app/snapshot.py).
-        chunks, lexical, records, vectors = snapshot.load(store, self.config.data_dir)
+        chunks, lexical, records, vectors, integrity = snapshot.load(store, self.config.data_dir)
+        for problem in integrity.problems():
+            log.warning("%s: %s", store.name, problem)
         sentences = SentenceIndex(records, vectors)
         retriever = Retriever(self.config.retrieval, store, self.embedder, lexical)
         extractive = ExtractiveAnswerer(self.config.answer, sentences, lexical, self._weights)
@@ -119,11 +121,11 @@ class Assistant:
         answerers = {AnswerMode.EXTRACTIVE: extractive,
                      AnswerMode.LLM: LLMAnswerer(self.config.llm, extractive, verifier, self._lock)}
         return (store, lexical, sentences, retriever, answerers[self.config.answer.mode], answerers,
-                sorted({c.source for c in chunks}), CrossLingual(lexical), verifier)
+                sorted({c.source for c in chunks}), CrossLingual(lexical), verifier, integrity)
 
     def _swap(self, state: tuple) -> None:
         (self.store, self.lexical, self.sentences, self.retriever, self.answerer, self._answerers, self.sources,
-         self.crosslingual, self.verifier) = state
+         self.crosslingual, self.verifier, self.integrity) = state
         self._unavailable = None
         self.version = self.store.version if self.store.has_version else None
 
@@ -179,8 +181,11 @@ class Assistant:
                 self._checked = time.monotonic()
 
     def info(self) -> IndexInfo:
-        """Counts and provenance of the index (files, chunks, embedder, last ingest)."""
-        return self.store.info()
+        """Counts and provenance of the index (files, chunks, embedder, last ingest), and any
+        disagreement between passages and sentence vectors found at start-up."""
+        info = self.store.info()
+        info.problems = self.integrity.problems()
+        return info
 
     def _clean(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():

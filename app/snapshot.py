@@ -8,7 +8,8 @@ first start after an ingestion builds them once and saves a **snapshot** under
 * ``chunks.json``: the chunks (text, source, spans, section, page);
 * ``lexical/``: the BM25 arrays (bm25s, memory-mapped on load), the IDF table, folded text;
 * ``sentences.json`` + ``sentences.npy``: sentence records and their vectors (memory-mapped:
-  the answer step touches only the rows of the candidate passages and a fixed sample).
+  the answer step touches only the rows of the candidate passages and a fixed sample);
+* ``integrity.json``: whether chunks and sentences agree (:mod:`app.integrity`).
 
 The version is the store's ``version`` metadata, which every ingestion that changes the store
 renews; a snapshot is only ever read for the version it was built from, so it cannot drift
@@ -29,13 +30,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .integrity import Integrity, check
 from .passages import Chunk
 from .store import ChunkStore, SentenceRecord
 
 log = logging.getLogger("app")
 
 #: Bump when the snapshot layout changes: old snapshots are then rebuilt.
-FORMAT = 1
+FORMAT = 2
 
 
 def snapshot_dir(data_dir: Path, store: ChunkStore) -> Path:
@@ -49,7 +51,8 @@ def _chunk_rows(chunks: list[Chunk]) -> list[list]:
             for c in chunks]
 
 
-def write(folder: Path, chunks: list[Chunk], lexical, records: list[SentenceRecord], vectors: np.ndarray) -> None:
+def write(folder: Path, chunks: list[Chunk], lexical, records: list[SentenceRecord], vectors: np.ndarray,
+          integrity: Integrity) -> None:
     """Save a snapshot atomically (a temp folder renamed into place)."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
@@ -60,6 +63,7 @@ def write(folder: Path, chunks: list[Chunk], lexical, records: list[SentenceReco
             [[r.id, r.text, r.source, r.char_start, r.char_end, r.heading] for r in records], ensure_ascii=False),
             encoding="utf-8")
         np.save(tmp / "sentences.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+        (tmp / "integrity.json").write_text(json.dumps(integrity.to_dict()), encoding="utf-8")
         (tmp / "complete").write_text("1", encoding="utf-8")
         try:
             os.replace(tmp, folder)
@@ -71,7 +75,7 @@ def write(folder: Path, chunks: list[Chunk], lexical, records: list[SentenceReco
 
 
 def read(folder: Path):
-    """(chunks, lexical index, sentence records, sentence vectors) from a snapshot."""
+    """(chunks, lexical index, sentence records, sentence vectors, integrity) from a snapshot."""
     from .retrieval import LexicalIndex
 
     chunks = [Chunk(*row) for row in json.loads((folder / "chunks.json").read_text(encoding="utf-8"))]
@@ -80,7 +84,8 @@ def read(folder: Path):
     vectors = np.load(folder / "sentences.npy", mmap_mode="r")
     if len(records) != len(vectors):
         raise ValueError(f"snapshot {folder} is inconsistent: {len(records)} sentences, {len(vectors)} vectors")
-    return chunks, lexical, records, vectors
+    integrity = Integrity(**json.loads((folder / "integrity.json").read_text(encoding="utf-8")))
+    return chunks, lexical, records, vectors, integrity
 
 
 def _prune(folder: Path, store: ChunkStore) -> None:
@@ -92,8 +97,9 @@ def _prune(folder: Path, store: ChunkStore) -> None:
 
 
 def load(store: ChunkStore, data_dir: Path):
-    """The store's chunks, lexical index, sentence records and vectors: from the snapshot of
-    its version when there is one, else built from the store (and saved for next time)."""
+    """The store's chunks, lexical index, sentence records and vectors, and whether chunks
+    and sentences agree (:mod:`app.integrity`): from the snapshot of its version when there
+    is one, else built from the store (and saved for next time)."""
     from .retrieval import LexicalIndex
 
     folder = snapshot_dir(data_dir, store)
@@ -106,10 +112,11 @@ def load(store: ChunkStore, data_dir: Path):
     chunks = store.all_chunks()
     lexical = LexicalIndex(chunks)
     records, vectors = store.all_sentences()
+    integrity = check(chunks, records)
     if store.ingest_state != "running":  # never snapshot a half-written index
         try:
-            write(folder, chunks, lexical, records, vectors)
+            write(folder, chunks, lexical, records, vectors, integrity)
             _prune(folder, store)
         except OSError as exc:
             log.warning("could not save the index snapshot in %s (%s); the next start rebuilds it", folder, exc)
-    return chunks, lexical, records, vectors
+    return chunks, lexical, records, vectors, integrity

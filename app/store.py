@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -55,6 +55,9 @@ class IndexInfo:
     last_ingest: str | None
     #: "complete", or "running" while an ingestion writes (or after one was killed).
     ingest_state: str | None = None
+    #: Disagreements between passages and sentence vectors, each with its repair command
+    #: (see app.integrity); empty when they agree.
+    problems: list[str] = field(default_factory=list)
 
 
 def _client(config: StoreConfig):

@@ -231,7 +231,8 @@ def render_status(info: IndexInfo) -> str:
         ("Last ingest", _esc(info.last_ingest or "unknown")),
     ]
     body = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
-    return f'<div class="rag-panel rag-status"><dl>{body}</dl></div>'
+    problems = "".join(f'<p class="rag-notice">{_esc(p)}</p>' for p in info.problems)
+    return f'<div class="rag-panel rag-status"><dl>{body}</dl>{problems}</div>'
 
 
 def render_status_error(message: str) -> str:

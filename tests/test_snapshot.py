@@ -104,3 +104,56 @@ def test_the_store_is_read_in_pages(small_project, assistant, monkeypatch):
     assert len(paged.sentences.records) == len(whole.sentences.records) == 178
     assert (paged.sentences.vectors == whole.sentences.vectors).all()
     assert paged.info().chunks == 30 and paged.ask(QUESTION).text == whole.ask(QUESTION).text
+
+
+# -- do passages and sentence vectors agree? (app/integrity.py) ------------------------------------
+
+
+def test_integrity_check_compares_spans_file_by_file():
+    from app.integrity import check
+    from app.passages import Chunk
+    from app.store import SentenceRecord
+
+    chunks = [Chunk("c1", "甲。乙。", "a.txt", 0, 4, 1, 1), Chunk("c2", "乙。丙。", "a.txt", 2, 6, 1, 1),
+              Chunk("c3", "丁。", "b.txt", 0, 2, 1, 1)]
+    sentences = [SentenceRecord("s1", "甲。", "a.txt", 0, 2), SentenceRecord("s2", "乙。", "a.txt", 2, 4),
+                 SentenceRecord("s3", "丙。", "a.txt", 4, 6), SentenceRecord("s4", "丁。", "b.txt", 0, 2)]
+    assert check(chunks, sentences).ok
+    assert check(chunks, sentences[:3]).passages_without_sentences == 1  # b.txt's passage lost its sentence
+    ghost = SentenceRecord("s5", "戊。", "gone.txt", 0, 2)
+    beyond = SentenceRecord("s6", "己。", "a.txt", 40, 42)
+    result = check(chunks, sentences + [ghost, beyond])
+    assert (result.passages_without_sentences, result.sentences_outside_passages) == (0, 2)
+    assert all("python -m ingest" in p for p in result.problems())
+
+
+def test_a_mismatch_found_at_start_up_is_reported_with_its_repair_and_ingest_repairs_it(small_project, assistant,
+                                                                                           caplog):
+    import numpy as np
+
+    from app.store import ChunkStore, SentenceRecord
+
+    cfg = load_config(small_project)
+    store = ChunkStore(cfg.store)
+    store.open_for_read(assistant.embedder.fingerprint)
+    # What an interrupted run or a hand edit leaves: one passage's sentences gone, a stray sentence.
+    victim = store.all_chunks()[3]
+    records, _ = store.all_sentences()
+    store.delete_sentences([r.id for r in records if r.source == victim.source
+                            and r.char_start < victim.char_end and r.char_end > victim.char_start
+                            and r.char_start >= victim.char_start])
+    stray = SentenceRecord("stray", "一句没有段落的话。", "deleted.txt", 0, 9)
+    store.add_sentences([stray], np.asarray([assistant.embedder.embed_documents([stray.text])[0]]))
+    store.set_index_metadata(version="edited-by-hand")
+    with caplog.at_level("WARNING", logger="app"):
+        opened = _open(small_project, assistant)
+    problems = opened.info().problems
+    assert opened.integrity.passages_without_sentences >= 1 and opened.integrity.sentences_outside_passages == 1
+    assert len(problems) == 2 and all("run `python -m ingest` to repair" in p for p in problems)
+    assert "python -m ingest" in caplog.text
+    from app.ui_html import render_status
+
+    assert "run `python -m ingest` to repair" in render_status(opened.info())
+    ingest(cfg, progress=False, embedder=assistant.embedder)
+    repaired = _open(small_project, assistant)
+    assert repaired.integrity.ok and repaired.info().problems == []
