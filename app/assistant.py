@@ -271,9 +271,9 @@ class Assistant:
                 sources: Sequence[str] | None = None, llm: LLMAnswerer | None = None) -> PreparedQuestion:
         """Everything before the answer step: follow-up resolution, language, expansion,
         query embedding and retrieval (the eval's weight fitting replays the answer step on
-        it). ``question`` is already cleaned. Only the embedding engine and the index reads
-        run under the lock; the text rules (and loading the dictionary for a first English
-        question) do not hold other callers up.
+        it). ``question`` is already cleaned. Only the index reads run under the lock; the
+        embedding engine has its own (and batches concurrent questions), and the text rules
+        (and loading the dictionary for a first English question) do not hold other callers up.
 
         With ``llm`` (LLM mode, ``llm.condense_followups``), a question that may depend on
         the conversation is rewritten by the model; the offline rules are the fallback.
@@ -292,12 +292,14 @@ class Assistant:
         # An English question over Chinese text: its words in the corpus's own terms.
         expansion = self.crosslingual.expand(resolved) if language == "en" else []
         parts = split_subquestions(resolved)
+        # The embedder is thread-safe and batches questions that arrive together
+        # (app.embeddings.QueryBatcher), so it runs outside the index lock.
+        qvec = self.embedder.embed_query(resolved[:QUERY_EMBED_CHARS])
+        subquestions = [(p, self.embedder.embed_query(p[:QUERY_EMBED_CHARS])) for p in parts] \
+            if len(parts) > 1 else []
         with self._lock:
-            qvec = self.embedder.embed_query(resolved[:QUERY_EMBED_CHARS])
             passages = self.retriever.retrieve(resolved, query_vector=qvec, top_k=top_k, sources=sources,
                                                expansion=expansion)
-            subquestions = [(p, self.embedder.embed_query(p[:QUERY_EMBED_CHARS])) for p in parts] \
-                if len(parts) > 1 else []
         return PreparedQuestion(resolved, language, qvec, passages, subquestions, expansion)
 
     def as_retriever(self, top_k: int | None = None, sources: Sequence[str] | None = None, mode: str = "hybrid"):
