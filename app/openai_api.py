@@ -214,12 +214,17 @@ def openai_app(assistant, config) -> FastAPI:
     @app.post("/chat/completions")
     async def chat_completions(request: Request):
         """Answer the last user message from the documents (see the module docstring)."""
+        too_large = APIError(413, f"the request body is over {api.max_request_kb} KB (api.max_request_kb)")
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
-            raise APIError(413, f"the request body is over {api.max_request_kb} KB (api.max_request_kb)")
-        raw = await request.body()
-        if len(raw) > limit:
-            raise APIError(413, f"the request body is over {api.max_request_kb} KB (api.max_request_kb)")
+            raise too_large
+        parts, size = [], 0
+        async for part in request.stream():  # a chunked body without a length is cut off early too
+            size += len(part)
+            if size > limit:
+                raise too_large
+            parts.append(part)
+        raw = b"".join(parts)
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:

@@ -247,6 +247,8 @@ def test_oversized_unknown_and_wrong_method(url, assistant):
     big = {"model": "cited-answers", "messages": [{"role": "user", "content": "问" * (assistant.config.api.max_request_kb * 400)}]}
     r = httpx.post(url + "/v1/chat/completions", json=big)
     assert r.status_code == 413 and "api.max_request_kb" in r.json()["error"]["message"]
+    chunked = httpx.post(url + "/v1/chat/completions", content=iter([json.dumps(big).encode()] * 2))  # no length
+    assert chunked.status_code == 413
     assert httpx.get(url + "/v1/embeddings").json()["error"]["message"].startswith("unknown path")
     assert httpx.get(url + "/v1/chat/completions").status_code == 405
 
