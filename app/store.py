@@ -149,7 +149,8 @@ class ChunkStore:
         sentences = self._get(self.name + SENTENCE_SUFFIX)
         if chunks is None or sentences is None:
             raise IndexMissingError(f"no index found ({self._where()}): {INGEST_HINT}")
-        if chunks.count() == 0:
+        # One row, not count(): counting reads the whole collection (0.25 s at 100k chunks).
+        if not chunks.get(limit=1, include=[])["ids"]:
             raise IndexMissingError(
                 f"the index ({self._where()}) is empty: add documents to the corpus folder and {INGEST_HINT}"
             )
