@@ -71,12 +71,15 @@ def print_table(results: dict) -> None:
         for k in ("chunks", "sentences", "characters", "cold_s", "embedding_s", "wall_over_embedding",
                   "share_outside_model", "chars_per_s", "noop_s", "noop_chunks_embedded"):
             print(_row(k, i[k]))
-    for section, title in (("concurrency", "concurrency through app.ui.chat_stream (the UI's call path):"),
-                           ("api", "concurrency over HTTP: openai clients -> /v1/chat/completions:")):
-        if section not in results:
+    tables = [("concurrency through app.ui.chat_stream (the UI's call path):", results.get("concurrency"))]
+    if "api" in results:
+        tables += [("concurrency over HTTP: openai clients -> /v1/chat/completions:", results["api"]["openai"]),
+                   ("concurrency over HTTP: gradio_client -> /ask:", results["api"]["gradio"])]
+    for title, rows in tables:
+        if not rows:
             continue
         print(title)
-        for key, c in results[section].items():
+        for key, c in rows.items():
             print(_row(key, f"{c['throughput_qps']} q/s ({c['throughput_over_1']}x), p50 {c['latency_ms']['median']} "
                             f"ms, p95 {c['latency_ms']['p95']} ms ({c['p95_over_single_median']}x single), "
                             f"errors {c['errors']}, differing {c['answers_differing_from_serial']}"))

@@ -64,16 +64,18 @@ def concurrency(assistant: Assistant, callers=(1, 4, 16), per_caller: int = 25) 
 
 
 def api_concurrency(assistant: Assistant, callers=(1, 4, 16), per_caller: int = 25) -> dict:
-    """Like :func:`concurrency`, over HTTP: each caller is its own ``openai`` client asking
-    the real server's ``/v1/chat/completions`` (uvicorn in this process, loopback)."""
+    """Like :func:`concurrency`, over HTTP against the real server (uvicorn in this process,
+    loopback), each caller with its own client: ``openai`` against ``/v1/chat/completions``
+    and ``gradio_client`` against the UI's ``/ask``."""
     import openai
+    from gradio_client import Client
 
     from app.openai_api import strip_sources
     from app.server import start_in_thread
 
     running = start_in_thread(assistant)
     try:
-        def caller():
+        def openai_caller():
             client = openai.OpenAI(base_url=running.url + "/v1", api_key="unused", max_retries=0, timeout=300)
 
             def ask(q: str) -> str:
@@ -82,7 +84,12 @@ def api_concurrency(assistant: Assistant, callers=(1, 4, 16), per_caller: int = 
                 return strip_sources(reply.choices[0].message.content)
             return ask
 
-        return _load(assistant, caller, callers, per_caller)
+        def gradio_caller():
+            client = Client(running.url + "/", verbose=False)
+            return lambda q: client.predict(q, api_name="/ask")["text"]
+
+        return {"openai": _load(assistant, openai_caller, callers, per_caller),
+                "gradio": _load(assistant, gradio_caller, callers, per_caller)}
     finally:
         running.stop()
 

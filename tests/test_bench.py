@@ -42,5 +42,5 @@ def test_http_api_load_section_runs_clean(assistant):
     from bench.load import api_concurrency
 
     out = api_concurrency(assistant, callers=(1, 2), per_caller=2)
-    for row in out.values():
+    for row in [*out["openai"].values(), *out["gradio"].values()]:
         assert row["errors"] == 0 and row["answers_differing_from_serial"] == 0 and row["questions"] >= 2
