@@ -5,7 +5,7 @@ with p95, min and max; every comparison is a ratio measured in the same run.
 
     python -m bench                       # everything, sizes 1k and 10k
     python -m bench --sizes 1000,10000,100000
-    python -m bench --only query,peers    # sections: query peers ingestion concurrency api llm startup scaling
+    python -m bench --only query,peers    # sections: query peers ingestion largefile concurrency api llm startup scaling
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import app  # noqa: F401  (offline environment first)
 from app import Assistant
 from app.config import load_config
 
-from . import load, query, scaling
+from . import largefile, load, query, scaling
 
-SECTIONS = ["query", "peers", "ingestion", "concurrency", "api", "llm", "startup", "scaling"]
+SECTIONS = ["query", "peers", "ingestion", "largefile", "concurrency", "api", "llm", "startup", "scaling"]
 OUT = Path(__file__).resolve().parent / "results.json"
 
 
@@ -71,6 +71,11 @@ def print_table(results: dict) -> None:
         for k in ("chunks", "sentences", "characters", "cold_s", "embedding_s", "wall_over_embedding",
                   "share_outside_model", "chars_per_s", "noop_s", "noop_chunks_embedded"):
             print(_row(k, i[k]))
+    if "largefile" in results:
+        r = results["largefile"]
+        print(f"a {r['file_mb']} MB text file through read/extract/chunk (no embedding), fresh process:")
+        print(_row("time, peak RSS", f"{r['seconds']} s, {r['peak_rss_mb']} MB ({r['characters']:,} chars, "
+                                     f"{r['chunks']:,} chunks, {r['sentences']:,} sentences)"))
     tables = [("concurrency through app.ui.chat_stream (the UI's call path):", results.get("concurrency"))]
     if "api" in results:
         tables += [("concurrency over HTTP: openai clients -> /v1/chat/completions:", results["api"]["openai"]),
@@ -124,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         "query": lambda: query.stages(assistant, args.rounds),
         "peers": lambda: query.peers(assistant),
         "ingestion": lambda: load.ingestion(load_config(args.config)),
+        "largefile": lambda: largefile.run(),
         "concurrency": lambda: load.concurrency(assistant),
         "api": lambda: load.api_concurrency(assistant),
         "llm": lambda: load.llm_concurrency(load_config(args.config)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import re
 
 from app.passages import Chunk
 from app.store import SentenceRecord
@@ -28,7 +29,7 @@ class LineIndex:
     """Maps character offsets to 1-based line numbers."""
 
     def __init__(self, text: str):
-        self._starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def line(self, offset: int) -> int:
         """The 1-based line containing ``offset``."""
