@@ -94,7 +94,7 @@ class ChunkStore:
         self._chunks = None
         self._sentences = None
         self._batch = None
-        self._count: tuple | None = None
+        self._count: int | None = None  # chunks, counted once per opening (see _chunk_count)
 
     # -- opening -------------------------------------------------------------------------
     @contextmanager
@@ -137,6 +137,7 @@ class ChunkStore:
                 )
         meta = {"embedder": embedder_fingerprint}
         conf = {"hnsw": {"space": "cosine"}}
+        self._count = None
         self._chunks = self.client.get_or_create_collection(
             self.name, metadata=meta, configuration=conf, embedding_function=None
         )
@@ -162,7 +163,7 @@ class ChunkStore:
                 f"for {embedder_fingerprint!r}; re-ingest with `python -m ingest --rebuild` "
                 "(or change embedding: back in config.yaml)"
             )
-        self._chunks, self._sentences = chunks, sentences
+        self._chunks, self._sentences, self._count = chunks, sentences, None
 
     def _get(self, name: str):
         try:
@@ -328,9 +329,9 @@ class ChunkStore:
         # Counted once per opening (a count reads the collection: 0.8 ms per question on the
         # article); a writer's changes reach readers through a reopen (Assistant.reload or
         # the server-mode version check), which starts a new count.
-        if self._count is None or self._count[0] is not self._chunks:
-            self._count = (self._chunks, self._chunks.count())
-        return self._count[1]
+        if self._count is None:
+            self._count = self._chunks.count()
+        return self._count
 
     def query(self, vector: np.ndarray, k: int, sources: Sequence[str] | None = None) -> list[tuple[Chunk, float]]:
         """Nearest chunks by cosine similarity (1 - Chroma's cosine distance), best first."""
