@@ -175,8 +175,18 @@ def serve(config_path: str | Path | None = None, host: str | None = None, port: 
     shown = f"[{host}]" if ":" in host else host
     api = f"; OpenAI-compatible API at http://{shown}:{port}/v1" if config.api.enabled else ""
     print(f"Serving the assistant at http://{shown}:{port}/{api}  (Ctrl-C to stop)", flush=True)
+    # Load lazily-built parts now, not during the first user's question.
+    stop = threading.Event()
+    warm = threading.Thread(target=assistant.warm_up, args=(stop,), name="warm-up", daemon=True)
+    warm.start()
     server = _server_class()(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5))
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    finally:
+        # Never exit while the warm-up is inside the embedding engine (native code torn down
+        # under a running thread can crash the exit); each step is about a second.
+        stop.set()
+        warm.join(timeout=10)
 
 
 def _server_class():

@@ -2,7 +2,8 @@
 
 Opening an index used to fetch every chunk and every sentence vector from Chroma and
 tokenise every chunk for BM25, at each start: seconds at 10k chunks, minutes at 100k. Now the
-first start after an ingestion builds them once and saves a **snapshot** under
+ingestion that writes a version builds them once, as its last step (or the first start does,
+for a store written some other way), and saves a **snapshot** under
 ``<data_dir>/snapshots/<collection>-<version>/``:
 
 * ``chunks.json``: the chunks (text, source, spans, section, page);
@@ -123,3 +124,13 @@ def load(store: ChunkStore, data_dir: Path):
         except OSError as exc:
             log.warning("could not save the index snapshot in %s (%s); the next start rebuilds it", folder, exc)
     return chunks, lexical, records, vectors, integrity
+
+
+def ensure(store: ChunkStore, data_dir: Path) -> bool:
+    """Build and save the snapshot of the store's current version unless it exists (the
+    ingester calls this, so the next start does not read the whole store). Returns whether
+    it built one."""
+    if (snapshot_dir(data_dir, store) / "complete").is_file():
+        return False
+    load(store, data_dir)
+    return True

@@ -384,3 +384,16 @@ def test_a_v1_client_that_hangs_up_closes_the_request_to_the_model(llm_server, s
     while not stub.hung_up and time.time() < deadline:
         time.sleep(0.05)
     assert stub.hung_up and stub.completed_streams == 0
+
+
+def test_warm_up_loads_the_lazy_parts_without_asking_the_model(assistant, article_config_path, stub):
+    """``serve`` warms up in the background; in LLM mode that must not spend a request of
+    the user's model server (warm-up answers extractively)."""
+    from app.crosslingual import cedict
+
+    stub.reset(supported)
+    warm = make_assistant(assistant, article_config_path, stub)
+    assert warm.crosslingual._glossary is None
+    assert warm.warm_up() > 0
+    assert stub.requests == []
+    assert warm.crosslingual._glossary is not None and cedict.cache_info().currsize == 1

@@ -54,6 +54,27 @@ def test_a_second_start_reads_the_snapshot_not_the_store(small_project, assistan
     assert second.retrieve(QUESTION, mode="lexical")[0].id == first.retrieve(QUESTION, mode="lexical")[0].id
 
 
+def test_the_ingestion_prepares_the_snapshot_so_the_first_start_reads_no_store(small_project, assistant,
+                                                                               monkeypatch):
+    cfg = load_config(small_project)
+    (cfg.corpus.dir / "extra.txt").write_text("量子计算机“九章三号”由中国科学技术大学研制。\n", encoding="utf-8")
+    report = ingest(cfg, progress=False, embedder=assistant.embedder)
+    assert report.chunks_added == 1 and report.snapshot_seconds > 0
+    assert "preparing the start-up snapshot" in report.summary()
+    from app.store import ChunkStore
+
+    def refuse(self):
+        raise AssertionError("the store was read in full at start-up")
+
+    monkeypatch.setattr(ChunkStore, "all_sentences", refuse)
+    monkeypatch.setattr(ChunkStore, "all_chunks", refuse)
+    first = _open(small_project, assistant)
+    assert "九章三号" in first.ask("九章三号是哪所大学研制的？").text
+    # A no-op run finds the snapshot there and prepares nothing.
+    monkeypatch.undo()
+    assert ingest(cfg, progress=False, embedder=assistant.embedder).snapshot_seconds == 0
+
+
 def test_an_ingestion_that_changes_the_store_renews_the_version_and_the_snapshot(small_project, assistant):
     before = _open(small_project, assistant)
     old_version, old_folder = before.store.version, snapshot.snapshot_dir(before.config.data_dir, before.store)
