@@ -175,27 +175,34 @@ def serve(config_path: str | Path | None = None, host: str | None = None, port: 
     shown = f"[{host}]" if ":" in host else host
     api = f"; OpenAI-compatible API at http://{shown}:{port}/v1" if config.api.enabled else ""
     print(f"Serving the assistant at http://{shown}:{port}/{api}  (Ctrl-C to stop)", flush=True)
-    # Load lazily-built parts now, not during the first user's question.
+    # Load lazily-built parts once the server listens and no question has come for 2 s
+    # (never competing with a client's first question), rather than during a user's first.
     stop = threading.Event()
-    warm = threading.Thread(target=assistant.warm_up, args=(stop,), name="warm-up", daemon=True)
-    warm.start()
-    server = _server_class()(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5))
+    warm = threading.Thread(target=assistant.warm_up, args=(stop, 2.0), name="warm-up", daemon=True)
+    server = _server_class(on_started=warm.start)(uvicorn.Config(app, log_level="warning",
+                                                                 timeout_graceful_shutdown=5))
     try:
         server.run(sockets=[sock])
     finally:
         # Never exit while the warm-up is inside the embedding engine (native code torn down
         # under a running thread can crash the exit); each step is about a second.
         stop.set()
-        warm.join(timeout=10)
+        if warm.is_alive():
+            warm.join(timeout=10)
 
 
-def _server_class():
+def _server_class(on_started=None):
     import uvicorn
 
     class QuietExitServer(uvicorn.Server):
         """Ctrl-C or SIGTERM: shut down gracefully and return. (Stock uvicorn re-raises the
         signal once shut down, which cancels the app's lifespan task mid-wait and prints
-        a traceback for an ordinary stop.)"""
+        a traceback for an ordinary stop.) ``on_started`` runs once it listens."""
+
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets=sockets)
+            if on_started is not None and not self.should_exit:
+                on_started()
 
         def handle_exit(self, sig, frame) -> None:
             super().handle_exit(sig, frame)

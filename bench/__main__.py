@@ -98,6 +98,10 @@ def print_table(results: dict) -> None:
         print("start-up of `python -m app serve` (s, median of starts):")
         print(_row("to the page", s["serve_to_page_s"]["median"]))
         print(_row("to the first answer (gradio_client)", s["serve_to_first_answer_s"]["median"]))
+        if "pause_s" in s:
+            print(f"  asked {s['pause_s']:g} s after the page (a person typing; the server warmed up meanwhile):")
+            print(_row("first Chinese answer (ms)", s["first_zh_answer_after_pause_ms"]["median"]))
+            print(_row("then the first English one (ms)", s["first_en_answer_after_pause_ms"]["median"]))
     if "scaling" in results:
         print("scaling (synthetic chunks, precomputed vectors; fresh process per size):")
         for mode, by_size in results["scaling"].items():

@@ -397,3 +397,18 @@ def test_warm_up_loads_the_lazy_parts_without_asking_the_model(assistant, articl
     assert warm.warm_up() > 0
     assert stub.requests == []
     assert warm.crosslingual._glossary is not None and cedict.cache_info().currsize == 1
+
+
+def test_warm_up_waits_for_a_quiet_server_and_stops_when_asked(assistant, article_config_path, stub):
+    """With ``idle_s`` nothing runs until no question has come for that long (``serve``
+    uses 2 s); a stop (the server shutting down) ends the wait at once."""
+    import threading
+
+    warm = make_assistant(assistant, article_config_path, stub)
+    stop = threading.Event()
+    thread = threading.Thread(target=warm.warm_up, args=(stop, 60.0))
+    thread.start()
+    warm.ask(QUESTION, mode="extractive")  # a client asking meanwhile is served as usual
+    stop.set()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and warm.crosslingual._glossary is None
