@@ -273,9 +273,11 @@ class ExtractiveAnswerer:
         return chosen
 
     def _expand(self, cand: ScoredSentence) -> list[int]:
-        """Add the context a reader needs: the antecedent of a leading 这/那/它, and the
-        items announced by a sentence that ends with a colon (第一…第二…第三…), which may
-        run past the passage."""
+        """Add the context a reader needs: the antecedent of a leading 这/那/它; else, for a
+        lone sentence, the next one of its paragraph when both are short
+        (``answer.context_next_chars``): documents often answer in the sentence after the
+        one that matches the question; and the items announced by a sentence that ends with
+        a colon (第一…第二…第三…), which may run past the passage."""
         p = cand.passage
         idxs = self.sentences.within(p.source, p.char_start, p.char_end)
         recs = self.sentences.records
@@ -283,6 +285,9 @@ class ExtractiveAnswerer:
         pos = idxs.index(out[0])
         if _ANAPHOR.match(recs[out[0]].text) and pos > 0 and self._same_paragraph(p, idxs[pos - 1], out[0]):
             out.insert(0, idxs[pos - 1])
+        if len(out) == 1 and pos + 1 < len(idxs) and self._same_paragraph(p, out[0], idxs[pos + 1]) \
+                and len(recs[out[0]].text) + len(recs[idxs[pos + 1]].text) <= self.config.context_next_chars:
+            out.append(idxs[pos + 1])
         if recs[out[-1]].text.rstrip().endswith((":", "：")):
             nxt = [j for j in self.sentences.following(out[-1], 12) if j not in out]
             items = [j for j in nxt if _ENUMERATION.match(recs[j].text)]

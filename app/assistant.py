@@ -113,18 +113,18 @@ class Assistant:
             log.warning("the index is being written, or its last ingestion was interrupted: answers use what was "
                         "written so far; run `python -m ingest` to finish it")
         # From the snapshot of this index version when there is one (app/snapshot.py).
-        chunks, lexical, records, vectors, integrity = snapshot.load(store, self.config.data_dir)
+        dense, lexical, records, vectors, integrity = snapshot.load(store, self.config.data_dir)
         for problem in integrity.problems():
             log.warning("%s: %s", store.name, problem)
         sentences = SentenceIndex(records, vectors)
-        retriever = Retriever(self.config.retrieval, store, self.embedder, lexical)
+        retriever = Retriever(self.config.retrieval, dense, self.embedder, lexical)
         extractive = ExtractiveAnswerer(self.config.answer, sentences, lexical, self._weights)
         verifier = index_verifier(self.embedder, sentences, lexical, self._lock)
         # Both modes are ready; the LLM client connects only when first used.
         answerers = {AnswerMode.EXTRACTIVE: extractive,
                      AnswerMode.LLM: LLMAnswerer(self.config.llm, extractive, verifier, self._lock)}
         return (store, lexical, sentences, retriever, answerers[self.config.answer.mode], answerers,
-                sorted({c.source for c in chunks}), CrossLingual(lexical), verifier, integrity)
+                sorted({c.source for c in dense.chunks}), CrossLingual(lexical), verifier, integrity)
 
     def _swap(self, state: tuple) -> None:
         (self.store, self.lexical, self.sentences, self.retriever, self.answerer, self._answerers, self.sources,

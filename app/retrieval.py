@@ -138,11 +138,11 @@ def fuse(dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]], c
 
 
 class Retriever:
-    """Dense + lexical retrieval over one store."""
+    """Dense + lexical retrieval over one index version (exact dense search: :mod:`app.dense`)."""
 
-    def __init__(self, config: RetrievalConfig, store, embedder, lexical: LexicalIndex):
+    def __init__(self, config: RetrievalConfig, dense, embedder, lexical: LexicalIndex):
         self.config = config
-        self.store = store
+        self.dense = dense
         self.embedder = embedder
         self.lexical = lexical
 
@@ -160,7 +160,7 @@ class Retriever:
         if mode in ("hybrid", "dense"):
             if query_vector is None:
                 query_vector = self.embedder.embed_query(question)
-            dense = self.store.query(query_vector, c.dense_top_k, sources=sources)
+            dense = self.dense.search(query_vector, c.dense_top_k, sources=sources)
         if mode in ("hybrid", "lexical"):
             tokens = tokenize(" ".join([question, *expansion]))
             lexical = self.lexical.search(tokens, c.lexical_top_k, sources=sources)

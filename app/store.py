@@ -315,6 +315,15 @@ class ChunkStore:
             got = _get_all(self._chunks, ["documents", "metadatas"])
         return [_chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
 
+    def all_chunks_with_vectors(self) -> tuple[list[Chunk], np.ndarray]:
+        """Every chunk and its stored vector, row for row (for the exact dense search)."""
+        with self._reaching("reading the index"):
+            got = _get_all(self._chunks, ["documents", "metadatas", "embeddings"])
+        chunks = [_chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        emb = got["embeddings"]
+        vectors = np.asarray(emb, dtype=np.float32) if emb is not None and len(emb) else np.zeros((0, 1), np.float32)
+        return chunks, vectors
+
     def all_sentences(self) -> tuple[list[SentenceRecord], np.ndarray]:
         """Every sentence and its vector (loaded once by the answerer)."""
         with self._reaching("reading the index"):
@@ -334,7 +343,9 @@ class ChunkStore:
         return self._count
 
     def query(self, vector: np.ndarray, k: int, sources: Sequence[str] | None = None) -> list[tuple[Chunk, float]]:
-        """Nearest chunks by cosine similarity (1 - Chroma's cosine distance), best first."""
+        """Nearest chunks by Chroma's own (approximate, HNSW) search, cosine similarity
+        (1 - Chroma's cosine distance), best first. The assistant ranks exactly instead
+        (:mod:`app.dense`); this stays for comparison in the bench."""
         where = None
         if sources:
             where = {"source": {"$in": list(sources)}} if len(sources) > 1 else {"source": sources[0]}

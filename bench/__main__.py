@@ -54,7 +54,9 @@ def print_table(results: dict) -> None:
     if "query" in results:
         q = results["query"]
         print("query path (ms, median / p95):")
-        for stage in ("ask", "embedding", "dense", "bm25", "fusion", "answer"):
+        for stage in ("ask", "embedding", "dense", "dense_chroma_hnsw", "bm25", "fusion", "answer"):
+            if stage not in q:  # results written before the exact dense search
+                continue
             print(_row(stage, f"{q[stage]['median']} / {q[stage]['p95']}  (min {q[stage]['min']}, "
                               f"max {q[stage]['max']}, n {q[stage]['n']})"))
         print(_row("ask / query embedding", f"{q['ask_over_embedding']}x"))

@@ -254,3 +254,29 @@ def test_cli_rejects_a_bad_port_and_top_k_without_traceback():
                              timeout=120)
         assert run.returncode == 2 and "Traceback" not in run.stderr
         assert "is not a TCP port" in run.stderr or "must be at least 1" in run.stderr
+
+
+def test_a_lone_sentence_brings_the_next_one_of_its_paragraph(project, assistant):
+    """Manuals often answer in the sentence after the one that matches the question:
+    ``answer.context_next_chars`` quotes it too when both are short, never across a line
+    break (a new paragraph, a command line) and never when set to 0."""
+    from app import Assistant
+    from app.config import load_config
+    from ingest import ingest
+
+    from .conftest import write_config
+
+    (project / "corpus" / "faq.txt").write_text(
+        "您可以通过电子邮件向单独的软件包的维护者提问。要联系软件包 xyz 的维护者，请发送邮件到 xyz@packages.debian.org。\n"
+        "软件包的缺陷应当报告到缺陷跟踪系统。\n"
+        "报告时请使用 reportbug 工具。\n", encoding="utf-8")
+    question = "怎样通过电子邮件向软件包的维护者提问？"
+    cfg = load_config(write_config(project, answer={"min_score": -1}))
+    ingest(cfg, progress=False, embedder=assistant.embedder)
+    answer = Assistant(cfg, embedder=assistant.embedder).ask(question)
+    assert "维护者提问。要联系软件包 xyz 的维护者，请发送邮件到 xyz@packages.debian.org。[1]" in answer.text
+    cfg.answer.context_next_chars = 0
+    assert "xyz@" not in Assistant(cfg, embedder=assistant.embedder).ask(question).text
+    cfg.answer.context_next_chars = 150
+    across = Assistant(cfg, embedder=assistant.embedder).ask("软件包的缺陷应当报告到哪里？")
+    assert "缺陷跟踪系统。[1]" in across.text and "reportbug" not in across.text

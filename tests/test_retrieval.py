@@ -111,3 +111,42 @@ def test_weighted_fusion():
     cfg = RetrievalConfig(fusion="weighted", dense_weight=0.9)
     fused = fuse([(a, 0.9), (b, 0.5)], [(b, 5.0), (a, 1.0)], cfg)
     assert [p.id for p in fused] == ["a", "b"]
+
+
+# -- the dense leg is exact (app/dense.py) ---------------------------------------------------
+
+
+def test_dense_search_is_exact_and_equals_brute_force_over_the_stored_vectors(assistant):
+    """Chroma's HNSW search is approximate (on the Debian FAQ index it missed the nearest
+    chunk in half of the opens); the assistant ranks every chunk by cosine instead."""
+    import numpy as np
+
+    chunks, stored = assistant.store.all_chunks_with_vectors()
+    stored = stored / np.linalg.norm(stored, axis=1, keepdims=True)
+    by_id = {c.id: i for i, c in enumerate(chunks)}
+    for question in ["华为的异构计算架构叫什么？", "Which company makes the Kunlun chip?", "红烧肉的家常做法是什么？"]:
+        q = np.asarray(assistant.embedder.embed_query(question), dtype=np.float32)
+        expected = np.argsort(-(stored @ (q / np.linalg.norm(q))), kind="stable")[:10]
+        got = assistant.retriever.dense.search(q, 10)
+        assert [by_id[c.id] for c, _ in got] == list(expected)
+        assert [s for _, s in got] == sorted((s for _, s in got), reverse=True)
+        assert got[0][1] == pytest.approx(float(stored[expected[0]] @ q / np.linalg.norm(q)), abs=1e-5)
+
+
+def test_dense_search_filters_by_source_and_handles_edges():
+    import numpy as np
+
+    from app.dense import DenseIndex
+
+    chunks = [Chunk(f"c{i}", f"t{i}", src, 0, 1, 1, 1) for i, src in enumerate(["a.txt", "b.txt", "a.txt", "c.txt"])]
+    vectors = DenseIndex.normalized(np.array([[1, 0], [0.9, 0.1], [0.5, 0.5], [1, 0]], dtype=np.float32))
+    index = DenseIndex(chunks, vectors)
+    q = np.array([1.0, 0.0])
+    assert [c.id for c, _ in index.search(q, 4)] == ["c0", "c3", "c1", "c2"]  # the tie keeps index order
+    assert [c.id for c, _ in index.search(q, 5, sources=["a.txt"])] == ["c0", "c2"]
+    assert [c.id for c, _ in index.search(q, 1, sources=["b.txt", "c.txt"])] == ["c3"]
+    assert index.search(q, 3, sources=["nowhere.txt"]) == [] and index.search(q, 0) == []
+    assert index.search(np.zeros(2), 3) == []
+    assert DenseIndex([], DenseIndex.normalized(np.zeros((0, 2), np.float32))).search(q, 3) == []
+    with pytest.raises(ValueError, match="2 chunks but 1 chunk vectors"):
+        DenseIndex(chunks[:2], vectors[:1])

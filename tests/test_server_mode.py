@@ -70,7 +70,12 @@ def test_an_assistant_follows_an_ingestion_by_another_writer(project, tmp_path, 
         stop(server)
 
 
-def test_a_stopped_chroma_server_is_a_clear_message_and_answers_resume(project, tmp_path, assistant):
+def test_a_stopped_chroma_server_does_not_stop_answers_and_is_a_clear_message_elsewhere(project, tmp_path,
+                                                                                        assistant):
+    """Questions are answered from the index version loaded at start (passages, vectors
+    and sentences are all in the start-up snapshot), so a Chroma server that goes away
+    stops no answer. What does need the server says so: opening the index anew and the
+    index facts in the UI's corpus panel; both work again once it is back."""
     port = free_port()
     server = start_chroma(tmp_path / "chroma", port)
     try:
@@ -78,17 +83,23 @@ def test_a_stopped_chroma_server_is_a_clear_message_and_answers_resume(project, 
         cfg = _config(project, port)
         ingest(cfg, progress=False)
         reader = Assistant(cfg, embedder=assistant.embedder)
-        assert reader.ask("云杉芯片的制程是多少？").found
+        before = reader.ask("云杉芯片的制程是多少？")
+        assert before.found
         web = start_in_thread(reader)
         try:
             stop(server)  # the server goes away while the assistant is serving
-            with pytest.raises(StoreUnavailableError, match=f"is the Chroma server at 127.0.0.1:{port} running"):
-                reader.ask("云杉芯片的制程是多少？")
+            assert reader.ask("云杉芯片的制程是多少？").text == before.text
             r = httpx.post(web.url + "/v1/chat/completions",
                            json={"model": "cited-answers", "messages": [{"role": "user", "content": "云杉芯片的制程是多少？"}]})
-            assert r.status_code == 503 and "chroma run" in r.json()["error"]["message"]
+            assert r.status_code == 200 and "七纳米" in r.json()["choices"][0]["message"]["content"]
+            message = f"is the Chroma server at 127.0.0.1:{port} running"
+            with pytest.raises(StoreUnavailableError, match=message):
+                reader.info()
+            with pytest.raises(StoreUnavailableError, match=f"Chroma server at 127.0.0.1:{port}"):
+                Assistant(cfg, embedder=assistant.embedder)
             server = start_chroma(tmp_path / "chroma", port)  # back, same data
-            answer = reader.ask("云杉芯片的制程是多少？")
+            assert reader.info().chunks >= 1
+            answer = Assistant(cfg, embedder=assistant.embedder).ask("云杉芯片的制程是多少？")
             assert answer.found and "七纳米" in answer.text
         finally:
             web.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 
 from app import Assistant, snapshot
@@ -46,8 +47,8 @@ def test_a_second_start_reads_the_snapshot_not_the_store(small_project, assistan
     def refuse(self):
         raise AssertionError("the store was read in full at start-up")
 
-    monkeypatch.setattr(ChunkStore, "all_sentences", refuse)
-    monkeypatch.setattr(ChunkStore, "all_chunks", refuse)
+    for reader in ("all_sentences", "all_chunks", "all_chunks_with_vectors"):
+        monkeypatch.setattr(ChunkStore, reader, refuse)
     second = _open(small_project, assistant)
     assert type(second.sentences.vectors).__name__ == "memmap"
     assert second.ask(QUESTION).text == first.ask(QUESTION).text
@@ -66,8 +67,8 @@ def test_the_ingestion_prepares_the_snapshot_so_the_first_start_reads_no_store(s
     def refuse(self):
         raise AssertionError("the store was read in full at start-up")
 
-    monkeypatch.setattr(ChunkStore, "all_sentences", refuse)
-    monkeypatch.setattr(ChunkStore, "all_chunks", refuse)
+    for reader in ("all_sentences", "all_chunks", "all_chunks_with_vectors"):
+        monkeypatch.setattr(ChunkStore, reader, refuse)
     first = _open(small_project, assistant)
     assert "九章三号" in first.ask("九章三号是哪所大学研制的？").text
     # A no-op run finds the snapshot there and prepares nothing.
@@ -124,6 +125,7 @@ def test_the_store_is_read_in_pages(small_project, assistant, monkeypatch):
     assert [c.id for c in paged.lexical.chunks] == [c.id for c in whole.lexical.chunks]
     assert len(paged.sentences.records) == len(whole.sentences.records) == 178
     assert (paged.sentences.vectors == whole.sentences.vectors).all()
+    assert (np.asarray(paged.retriever.dense.vectors) == np.asarray(whole.retriever.dense.vectors)).all()
     assert paged.info().chunks == 30 and paged.ask(QUESTION).text == whole.ask(QUESTION).text
 
 
