@@ -149,9 +149,29 @@ def main(argv: list[str] | None = None) -> int:
             results[name] = steps[name]()
     results["seconds"] = round(time.perf_counter() - t0, 1)
     print_table(results)
-    Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    merged = merge(Path(args.out), results, [name for name in SECTIONS if name in only])
+    Path(args.out).write_text(json.dumps(merged, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"wrote {args.out} ({results['seconds']} s)")
     return 0
+
+
+def merge(path: Path, results: dict, ran: list[str]) -> dict:
+    """The results file with the sections of this run replaced and every other section
+    kept (a partial run such as ``--only startup`` must not drop the rest). ``measured``
+    says when and where each section was last measured."""
+    try:
+        merged = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        merged = {}
+    measured = merged.get("measured", {})
+    m = results["machine"]
+    for name in ran:
+        merged[name] = results[name]
+        measured[name] = f"{m['date']}, {m['cpu']}, {m['cores']} cores"
+    merged["machine"] = m
+    merged["measured"] = measured
+    merged["seconds"] = results["seconds"]
+    return merged
 
 
 if __name__ == "__main__":
