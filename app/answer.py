@@ -356,12 +356,19 @@ class ExtractiveAnswerer:
         parts: list[str] = []
         key_phrases: list[str] = []
         used: set[int] = set()
+        recs = self.sentences.records
         for cand in chosen:
             run_text, run_cit, prev = "", None, -1
-            keyed = False
-            for i in self._expand(cand):
-                if i in used:
-                    continue
+            expanded = [i for i in self._expand(cand) if i not in used]
+            # The answer phrase: in the candidate's own sentences first, else in the context
+            # quoted with them (the next sentence often holds the address, the number...).
+            key_at, key_sp = None, None
+            for i in sorted(expanded, key=lambda j: j not in cand.indices):
+                key_sp = key_span(recs[i].text, question, language, expansion)
+                if key_sp:
+                    key_at = i
+                    break
+            for i in expanded:
                 used.add(i)
                 p = self._cite_passage(i, cand.passage, passages)
                 if p.id not in citations:
@@ -370,12 +377,9 @@ class ExtractiveAnswerer:
                 rec = self.sentences.records[i]
                 rel = rec.char_start - p.char_start
                 cit.highlights.append((rel, rel + len(rec.text)))
-                if not keyed and i in cand.indices:
-                    span = key_span(rec.text, question, language, expansion)
-                    if span:
-                        keyed = True
-                        cit.key_spans.append((rel + span[0], rel + span[1]))
-                        key_phrases.append(rec.text[span[0]:span[1]])
+                if i == key_at:
+                    cit.key_spans.append((rel + key_sp[0], rel + key_sp[1]))
+                    key_phrases.append(rec.text[key_sp[0]:key_sp[1]])
                 if run_cit is not None and cit is not run_cit:
                     parts.append(f"{run_text}[{run_cit.number}]")
                     run_text = ""
