@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense search in Chroma + jieba BM25, merged by rank fusion.
+"""Hybrid retrieval: exact dense search over the chunk vectors (:mod:`app.dense`) + jieba BM25,
+merged by rank fusion.
 
 The lexical index is built from the chunks in the store, then saved in the assistant's
 snapshot of that index version (:mod:`app.snapshot`): a later start memory-maps it instead
