@@ -374,7 +374,7 @@ class ExtractiveAnswerer:
                 if p.id not in citations:
                     citations[p.id] = Citation(**vars(p), number=len(citations) + 1)
                 cit = citations[p.id]
-                rec = self.sentences.records[i]
+                rec = recs[i]
                 rel = rec.char_start - p.char_start
                 cit.highlights.append((rel, rel + len(rec.text)))
                 if i == key_at:

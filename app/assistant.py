@@ -276,10 +276,11 @@ class Assistant:
         if idle_s:  # the quiet time counts from now (a server that has just started listening)
             self._last_question = max(self._last_question, time.monotonic())
         try:
-            # Chinese first (the common first question), then what English questions need.
-            zh, en = (lambda q=q: self.ask(q, mode="extractive")  # never a request to the LLM server
-                      for q in self.WARM_UP_QUESTIONS)
-            steps = [zh, cedict, en, self.crosslingual.glossary]
+            # Chinese first (the common first question), then English: the dictionary on its
+            # own step (the long one), then a question, which builds the corpus glossary.
+            # Answered extractively: never a request to the LLM server.
+            zh, en = self.WARM_UP_QUESTIONS
+            steps = [lambda: self.ask(zh, mode="extractive"), cedict, lambda: self.ask(en, mode="extractive")]
             for step in steps:
                 while idle_s and not (stop is not None and stop.is_set()):
                     quiet = time.monotonic() - self._last_question

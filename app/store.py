@@ -310,19 +310,17 @@ class ChunkStore:
 
     # -- reading -------------------------------------------------------------------------
     def all_chunks(self) -> list[Chunk]:
-        """Every chunk with its text (for the lexical index and the UI)."""
+        """Every chunk with its text (no vectors)."""
         with self._reaching("reading the index"):
             got = _get_all(self._chunks, ["documents", "metadatas"])
         return [_chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
 
     def all_chunks_with_vectors(self) -> tuple[list[Chunk], np.ndarray]:
-        """Every chunk and its stored vector, row for row (for the exact dense search)."""
+        """Every chunk and its stored vector, row for row (for the snapshot's exact dense search)."""
         with self._reaching("reading the index"):
             got = _get_all(self._chunks, ["documents", "metadatas", "embeddings"])
         chunks = [_chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
-        emb = got["embeddings"]
-        vectors = np.asarray(emb, dtype=np.float32) if emb is not None and len(emb) else np.zeros((0, 1), np.float32)
-        return chunks, vectors
+        return chunks, _matrix(got["embeddings"])
 
     def all_sentences(self) -> tuple[list[SentenceRecord], np.ndarray]:
         """Every sentence and its vector (loaded once by the answerer)."""
@@ -330,9 +328,7 @@ class ChunkStore:
             got = _get_all(self._sentences, ["documents", "metadatas", "embeddings"])
         records = [SentenceRecord(i, d, m["source"], m["char_start"], m["char_end"], bool(m.get("heading")))
                    for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
-        emb = got["embeddings"]
-        vectors = np.asarray(emb, dtype=np.float32) if emb is not None and len(emb) else np.zeros((0, 1), np.float32)
-        return records, vectors
+        return records, _matrix(got["embeddings"])
 
     def _chunk_count(self) -> int:
         # Counted once per opening (a count reads the collection: 0.8 ms per question on the
@@ -385,6 +381,13 @@ def _get_all(coll, include: list[str]) -> dict[str, list]:
                 out["embeddings"] = np.vstack(out["embeddings"]) if out["embeddings"] else None
             return out
         offset += READ_PAGE
+
+
+def _matrix(embeddings) -> np.ndarray:
+    """The vectors of a whole-collection read as one float32 matrix (an empty one for none)."""
+    if embeddings is None or not len(embeddings):
+        return np.zeros((0, 1), np.float32)
+    return np.asarray(embeddings, dtype=np.float32)
 
 
 def _chunk(cid: str, text: str, meta: dict[str, Any]) -> Chunk:
