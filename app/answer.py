@@ -91,6 +91,8 @@ class ScoredSentence:
     coverage: float
     cues_ok: set[Cue] = field(default_factory=set)
     terms: set[str] = field(default_factory=set)
+    #: The named terms of the score (for explanations and for fitting new signals).
+    parts: dict[str, float] = field(default_factory=dict)
 
 
 #: Sentences sampled for the background similarity of a question (fixed seed: the same
@@ -220,12 +222,14 @@ class ExtractiveAnswerer:
                     missing = len(hard_cues - ok)
                     unit_text = fold("".join(recs[j].text for j in unit))
                     no_focus = sum(1 for f in focus if f not in unit_text)
-                    score = (cos[i] - offset) + lex_w * coverage - w.cue_missing * missing \
-                        - w.rank_decay * (p.rank - 1) - link_cost \
-                        - w.focus_missing * no_focus - w.unknown_penalty * unknown_share \
-                        - w.focus_unknown * unknown_nouns + p_bonus
+                    parts = {"cos": cos[i] - offset, "lexical": lex_w * coverage,
+                             "cues": -w.cue_missing * missing, "rank": -w.rank_decay * (p.rank - 1),
+                             "link": -link_cost, "focus": -w.focus_missing * no_focus,
+                             "unknown": -w.unknown_penalty * unknown_share,
+                             "focus_unknown": -w.focus_unknown * unknown_nouns, "passage": p_bonus}
+                    score = sum(parts.values())
                     if best is None or score > best.score:
-                        best = ScoredSentence(unit, p, score, cos[i], coverage, ok, hit)
+                        best = ScoredSentence(unit, p, score, cos[i], coverage, ok, hit, parts)
                 scored.append(best)
         scored.sort(key=lambda s: -s.score)
         return scored

@@ -28,7 +28,8 @@ class Cue(str, Enum):
 _ZH_CUES = [
     (Cue.YEAR, re.compile(r"哪一年|哪年|几几年|哪个年份|什么年份|何年")),
     (Cue.TIME, re.compile(r"什么时候|何时|哪一天|哪天|几月|什么时间|哪个月|什么日子")),
-    (Cue.NUMBER, re.compile(r"多少|几[个倍次家款块座位种名成]|多大|多高|多长|比例|百分之几|几成|多久")),
+    # 哪几个/哪几种 asks which ones (a list), not how many.
+    (Cue.NUMBER, re.compile(r"多少|(?<!哪)几[个倍次家款块座位种名成]|多大|多高|多长|比例|百分之几|(?<!哪)几成|多久")),
     (Cue.PERSON, re.compile(r"谁|哪位|什么人|哪个人")),
     (Cue.LIST, re.compile(r"哪些|哪几|有什么|分别|哪两|哪三|哪四|列举")),
     (Cue.DEFINITION, re.compile(r"全称|全名|中文名|英文名|简称|缩写|代表什么|是什么的缩写")),
@@ -37,7 +38,10 @@ _ZH_CUES = [
 ]
 _EN_CUES = [
     (Cue.YEAR, re.compile(r"\b(which|what) year\b|\bin what year\b|\bwhen\b.*\b(founded|launched|released|born)\b", re.I)),
-    (Cue.TIME, re.compile(r"\bwhen\b|\bwhat date\b|\bwhich (day|month)\b", re.I)),
+    # "when" asks for a time only as a question word (When did…), not as a conjunction
+    # (When one source package builds several…, which directory…).
+    (Cue.TIME, re.compile(r"\bwhen (did|does|do|is|was|were|will|would|can|could|has|have|had|are|should)\b"
+                          r"|\bwhat date\b|\bwhich (day|month)\b", re.I)),
     (Cue.NUMBER, re.compile(r"\bhow (many|much|often|long|big|large)\b|\bwhat (percentage|share|proportion|fraction)\b|\bby how much\b", re.I)),
     (Cue.PERSON, re.compile(r"\bwho\b|\bwhose\b|\bwhich person\b", re.I)),
     (Cue.LIST, re.compile(r"\bwhich (two|three|four|five)\b|\bwhat (two|three|four|five)\b|\blist\b|\bname (the|all)\b", re.I)),
@@ -74,8 +78,9 @@ def question_cues(question: str, language: str) -> set[Cue]:
 def _has_person(sentence: str) -> bool:
     import jieba.posseg as pseg
 
-    return any(flag == "nr" and len(word) >= 2 for word, flag in pseg.cut(sentence)) or bool(
-        re.search(r"[A-Z][a-z]+ [A-Z][a-z]+|[\u4e00-\u9fff]{1,4}·[\u4e00-\u9fff]{1,5}", sentence)
+    # 谁 is answered by a person or by a body of people (an organisation: Debian QA Group).
+    return any(flag in ("nr", "nt") and len(word) >= 2 for word, flag in pseg.cut(sentence)) or bool(
+        re.search(r"[A-Z][A-Za-z]+ [A-Z][A-Za-z]+|[\u4e00-\u9fff]{1,4}·[\u4e00-\u9fff]{1,5}", sentence)
     )
 
 

@@ -149,6 +149,20 @@ def test_cues():
     assert ("城市", True) in question_focus("德国的JUPITER超算中心建在哪座城市？")
 
 
+def test_cues_that_read_the_question_word_in_context():
+    # 哪几个 asks which ones (a list), 几个 how many.
+    assert question_cues("一个源码包通常由哪几个文件组成？", "zh") == {Cue.LIST}
+    assert Cue.NUMBER in question_cues("英伟达推出了几个版本？", "zh")
+    # "when" as a conjunction asks for no time; as a question word it does.
+    assert Cue.TIME not in question_cues("When one source package builds several binary packages, "
+                                         "which directory is used?", "en")
+    assert Cue.TIME in question_cues("When did Debian 11 reach its end of life?", "en")
+    # 谁 is answered by an organisation as well as by a person.
+    assert sentence_has(Cue.PERSON, "它的维护者被设置为 Debian QA Group。")
+    assert sentence_has(Cue.PERSON, "黄仁勋在2006年推出了CUDA。")
+    assert not sentence_has(Cue.PERSON, "这个软件包可以直接安装。")
+
+
 def test_cli_ask_prints_answer_and_json(article_config_path):
     run = subprocess.run([sys.executable, "-m", "app", "--config", str(article_config_path), "ask",
                           "华为的异构计算架构叫什么？"], capture_output=True, text=True, cwd=ROOT, timeout=120)
