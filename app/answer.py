@@ -75,6 +75,11 @@ class Weights:
     pair_cost: float = 0.02
     #: Extra cost of pairing sentences across a line break.
     cross_line_cost: float = 0.0
+    #: Cost of a candidate that only repeats the question: once the question's terms are
+    #: taken out, fewer than ``echo_chars`` letters or digits are left (a command line that
+    #: quotes the command asked about, a title that names the topic).
+    echo: float = 0.1
+    echo_chars: int = 2
     #: Threshold shift for English questions. Zero since similarities are measured against
     #: the question's background: the leave-one-corpus-out fit picks 0.0 to 0.025.
     en_threshold_shift: float = 0.0
@@ -93,6 +98,8 @@ class ScoredSentence:
     terms: set[str] = field(default_factory=set)
     #: The named terms of the score (for explanations and for fitting new signals).
     parts: dict[str, float] = field(default_factory=dict)
+    #: The sentence the candidate was scored for (the other one, if any, is its context).
+    sentence: int = -1
 
 
 #: Sentences sampled for the background similarity of a question (fixed seed: the same
@@ -187,6 +194,7 @@ class ExtractiveAnswerer:
         unknown = sum(v for t, v in weights.items() if not self.lexical.known(t) and not self.lexical.in_text(t))
         unknown_share = unknown / total if total else 0.0
         lex_w = w.lexical if language == "zh" else w.lexical_en
+        by_length = sorted(set(terms) | set(content_terms(fold(question))), key=len, reverse=True)
         recs = self.sentences.records
         bg = self.sentences.background(query_vector)
         offset = w.cos_offset if bg is None or not w.background else bg + w.background_offset
@@ -210,6 +218,9 @@ class ExtractiveAnswerer:
                     continue
                 seen.add(i)
                 options = [([i], 0.0)]
+                # Judged on the sentence alone: its similarity scores every option, and a
+                # sentence that repeats the question looks similar for no reason.
+                echo = _novel_chars(fold(recs[i].text), by_length) < w.echo_chars
                 if k > 0:
                     options.append(([idxs[k - 1], i], self._link_cost(p, idxs[k - 1], i)))
                 if k + 1 < len(idxs):
@@ -226,10 +237,11 @@ class ExtractiveAnswerer:
                              "cues": -w.cue_missing * missing, "rank": -w.rank_decay * (p.rank - 1),
                              "link": -link_cost, "focus": -w.focus_missing * no_focus,
                              "unknown": -w.unknown_penalty * unknown_share,
-                             "focus_unknown": -w.focus_unknown * unknown_nouns, "passage": p_bonus}
+                             "focus_unknown": -w.focus_unknown * unknown_nouns, "passage": p_bonus,
+                             "echo": -w.echo * echo}
                     score = sum(parts.values())
                     if best is None or score > best.score:
-                        best = ScoredSentence(unit, p, score, cos[i], coverage, ok, hit, parts)
+                        best = ScoredSentence(unit, p, score, cos[i], coverage, ok, hit, parts, i)
                 scored.append(best)
         scored.sort(key=lambda s: -s.score)
         return scored
@@ -401,6 +413,14 @@ class ExtractiveAnswerer:
             text = english_lead_in(list(citations.values())) + text
         return Answer(question=question, text=text, found=True, citations=list(citations.values()),
                       passages=passages, language=language, confidence=confidence, key_phrases=key_phrases)
+
+
+def _novel_chars(text: str, terms: Sequence[str]) -> int:
+    """Letters and digits of folded ``text`` left once the question's ``terms`` (longest
+    first) are taken out: what the text says beyond the question."""
+    for t in terms:
+        text = text.replace(t, " ")
+    return sum(1 for ch in text if ch.isalnum())
 
 
 #: Matches the lead-in of :func:`english_lead_in` (follow-up resolution strips it).

@@ -294,3 +294,29 @@ def test_a_lone_sentence_brings_the_next_one_of_its_paragraph(project, assistant
     cfg.answer.context_next_chars = 150
     across = Assistant(cfg, embedder=assistant.embedder).ask("软件包的缺陷应当报告到哪里？")
     assert "缺陷跟踪系统。[1]" in across.text and "reportbug" not in across.text
+
+
+def test_a_sentence_that_only_repeats_the_question_is_not_the_answer(project, assistant):
+    """A line that quotes the command asked about says nothing new; the line that maps it to
+    the new command does (``Weights.echo``: a cost on the repeating sentence)."""
+    from app import Assistant
+    from app.answer import _novel_chars
+    from app.config import AnswerMode, load_config
+    from ingest import ingest
+
+    from .conftest import write_config
+
+    assert _novel_chars("apt-get dist-upgrade", ["upgrade", "apt", "get", "dist"]) == 0
+    assert _novel_chars("apt-get dist-upgrade -> apt full-upgrade", ["upgrade", "apt", "get", "dist"]) == 4
+    (project / "corpus" / "apt.txt").write_text(
+        "apt 是一个较新的命令行工具，适合交互使用。\n\napt-get dist-upgrade\n\n"
+        "apt-get dist-upgrade -> apt full-upgrade\napt-get remove -> apt remove\n", encoding="utf-8")
+    cfg = load_config(write_config(project, answer={"min_score": -1}))
+    ingest(cfg, progress=False, embedder=assistant.embedder)
+    mine = Assistant(cfg, embedder=assistant.embedder)
+    answerer = mine._answerers[AnswerMode.EXTRACTIVE]
+    q = mine.prepare("以前用的 apt-get dist-upgrade，换成新的 apt 命令该怎么写？")
+    scored = answerer.score_sentences(q.resolved, q.query_vector, q.passages, q.language, q.expansion)
+    echo = {answerer.sentences.records[c.sentence].text: c.parts["echo"] for c in scored}
+    assert echo["apt-get dist-upgrade"] == -answerer.weights.echo
+    assert echo["apt-get dist-upgrade -> apt full-upgrade"] == 0.0
