@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from .crosslingual import CrossLingual
 from .llm import LLMAnswerer, LLMFailure, cite
 from .embeddings import Embedder, make_embedder
 from .errors import AssistantError, EmptyQuestionError, InvalidRequestError
-from .followup import may_depend_on_history, resolve_followup, split_subquestions
+from .followup import followup_candidates, may_depend_on_history, split_subquestions
 from .passages import Answer, Passage, StreamStep
 from .retrieval import Retriever
 from .store import ChunkStore, IndexInfo
@@ -331,11 +332,29 @@ class Assistant:
                 resolved = llm.condense(question, history)
             except LLMFailure as exc:
                 log.warning("follow-up not condensed by the LLM (%s); using the offline rules", exc)
-        if resolved is None:
-            resolved = resolve_followup(question, history)
-        # The rewrite may pull in a long earlier turn: the length limit applies to it too.
-        resolved = resolved[: self.config.answer.max_question_chars]
+        candidates = [resolved] if resolved is not None else followup_candidates(question, history)
         language = detect_language(question)
+        best: PreparedQuestion | None = None
+        best_score = -math.inf
+        for rewrite in candidates:
+            # The rewrite may pull in a long earlier turn: the length limit applies to it too.
+            prepared = self._retrieve_for(rewrite[: self.config.answer.max_question_chars], language, top_k, sources)
+            if len(candidates) == 1:
+                best = prepared
+                break
+            # A pronoun with several possible referents: keep the rewrite the corpus answers
+            # best (the extractive confidence is comparable across questions).
+            with self._lock:
+                scored = self._answerers[AnswerMode.EXTRACTIVE].score_sentences(
+                    prepared.resolved, prepared.query_vector, prepared.passages, language, prepared.expansion)
+            score = scored[0].score if scored else -math.inf
+            if best is None or score > best_score:
+                best, best_score = prepared, score
+        return best
+
+    def _retrieve_for(self, resolved: str, language: str, top_k: int | None, sources: Sequence[str] | None
+                      ) -> PreparedQuestion:
+        """Expansion, embedding and retrieval for one standalone question."""
         # An English question over Chinese text: its words in the corpus's own terms.
         expansion = self.crosslingual.expand(resolved) if language == "en" else []
         parts = split_subquestions(resolved)

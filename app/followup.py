@@ -66,16 +66,51 @@ _EN_QUESTION_WORDS = {"what", "which", "who", "when", "where", "why", "how", "an
                       "did", "does", "do", "in", "the", "a", "an", "of"}
 
 
+# Any Latin run: inside Chinese text even a lower-case one is a name (apt, dpkg, testing).
+_LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9.\-+_]*[A-Za-z0-9+]")
+_NAME_FLAGS = {"nr", "ns", "nt", "nz", "nrt"}
+
+
+def _is_latin(entity: str) -> bool:
+    """Whether an entity is written in Latin letters (H20, apt, Blackwell)."""
+    return bool(_LATIN_RUN.fullmatch(entity) or _LATIN_ENTITY.fullmatch(entity))
+
+
+def _noun_phrases(text: str) -> list[tuple[str, bool]]:
+    """Chinese noun phrases as (phrase, is_name): adjacent nouns (and verbal nouns between
+    them) joined, since jieba splits compounds (网页浏览器 -> 网页 + 浏览器, 邮件传输代理 ->
+    邮件 + 传输 + 代理) and a follow-up swaps or refers to the whole compound."""
+    import jieba.posseg as pseg
+
+    out: list[tuple[str, bool]] = []
+    run: list[tuple[str, str]] = []
+
+    def flush():
+        if any(f.startswith("n") for _, f in run):
+            while run and not run[-1][1].startswith("n"):  # a compound ends on a noun
+                run.pop()
+            out.append(("".join(w for w, _ in run), any(f in _NAME_FLAGS for _, f in run)))
+        run.clear()
+
+    for w, f in pseg.lcut(text):
+        if len(w) >= 2 and (f.startswith("n") or (f == "vn" and run)):
+            run.append((w, f))
+        else:
+            flush()
+    flush()
+    return out
+
+
 def _entities(text: str, latin: bool) -> list[str]:
     """Likely topic entities of one kind: Latin names/models, or Chinese nouns (names first)."""
     if latin:
+        if detect_language(text) == "zh":
+            return [e for e in _LATIN_RUN.findall(text) if len(e) >= 2]
         found = _LATIN_ENTITY.findall(text)
         with_digits = [e for e in found if any(ch.isdigit() for ch in e)]
         return with_digits or [e for e in found if e.lower() not in _EN_QUESTION_WORDS]
-    import jieba.posseg as pseg
-
-    nouns = [(w, f) for w, f in pseg.lcut(text) if f.startswith("n") and len(w) >= 2]
-    names = [w for w, f in nouns if f in {"nr", "ns", "nt", "nz", "nrt"}]
+    nouns = _noun_phrases(text)
+    names = [w for w, is_name in nouns if is_name]
     return names or [w for w, _ in nouns]
 
 
@@ -111,30 +146,33 @@ def _names_named_entity(question: str) -> bool:
     import jieba.posseg as pseg
 
     return bool(_entities(question, latin=True)) or any(
-        f in {"nr", "ns", "nt", "nz", "nrt"} and len(w) >= 2 for w, f in pseg.lcut(question))
+        f in _NAME_FLAGS and len(w) >= 2 for w, f in pseg.lcut(question))
 
 
-def _referent(last: str, last_answer: str | None, person: bool = False) -> str | None:
-    """What a pronoun in the next question refers to.
+def _referents(last: str, last_answer: str | None, person: bool = False) -> list[str]:
+    """What a pronoun in the next question may refer to, the likeliest first (the
+    assistant keeps the rewrite its corpus answers best: :meth:`app.Assistant.prepare`).
 
     When the previous question asked for a thing (什么软件平台, 哪家公司, which chip) the
-    referent is the new entity its answer named (CUDA, 华为); when it asked for a year, a
-    number or an amount about a topic, the referent is that topic.
+    likeliest referent is the new entity its answer named (CUDA, 华为); when it asked for a
+    year, a number or an amount about a topic, the referent is that topic. The previous
+    question's topic is always a candidate.
     """
     lang = detect_language(last)
     asks_value = question_cues(last, lang) & {Cue.YEAR, Cue.TIME, Cue.NUMBER, Cue.MONEY}
     answer = _answer_text(last_answer)
+    out: list[str] = []
     if answer and not asks_value:
         in_question = last.lower()
         # In the answer's own order: its first sentence is the best match.
-        latin = [e for e in _LATIN_ENTITY.findall(answer)
+        latin = [e for e in _entities(answer, latin=True)
                  if e.lower() not in in_question and e.lower() not in _EN_QUESTION_WORDS and not e.isdigit()]
         new = latin or [e for e in _entities(answer, False) if e.lower() not in in_question]
-        if new:
-            return new[0]
+        out += new[:1]
     # 他们 refers to people, countries or companies (Chinese names), not to a Latin term.
     ents = (_entities(last, latin=False) or _entities(last, latin=True)) if person else _topic(last)
-    return ents[0] if ents else None
+    out += ents[:1]
+    return list(dict.fromkeys(out))
 
 
 _TIME_WORD = re.compile(r"\d|^(年[初底中末]|[上下]半年|今年|去年|明年|当年|那年|当时)$")
@@ -154,18 +192,26 @@ def _topic_terms(question: str, drop: str) -> list[str]:
 
 
 def resolve_followup(question: str, history: Sequence[Any] | None) -> str:
-    """Rewrite a follow-up into a standalone question (or return it unchanged).
+    """Rewrite a follow-up into a standalone question (or return it unchanged): the
+    likeliest of :func:`followup_candidates`."""
+    return followup_candidates(question, history)[0]
+
+
+def followup_candidates(question: str, history: Sequence[Any] | None) -> list[str]:
+    """Standalone rewrites of a follow-up, the likeliest first (``[question]`` when it is
+    not one).
 
     Three rules, each narrow on purpose (a standalone question must never be rewritten):
     a bare ``X呢`` / ``what about X`` swaps X into the previous question, or, when that has
     nothing of X's kind, asks about X in the previous question's topic; a leading subject
-    pronoun (它/他/其, it/they) is replaced by its referent (:func:`_referent`: the entity the
-    previous answer named, or the previous question's topic); a very short question without
-    any entity of its own (为什么？) is searched with the previous one.
+    pronoun (它/他/其, it/they) is replaced by its referent (:func:`_referents`: the entity the
+    previous answer named, or the previous question's topic; one rewrite per candidate); a
+    very short question without any entity of its own (为什么？) is searched with the
+    previous one.
     """
     turns = previous_turns(history)
     if not turns:
-        return question
+        return [question]
     last, last_answer = turns[-1]
     # The previous turn may itself have been a follow-up: resolve it first, against the few
     # turns before it (a bounded window: a long chat does not recurse through every turn).
@@ -181,15 +227,15 @@ def resolve_followup(question: str, history: Sequence[Any] | None) -> str:
         new_entity = m.group(1).strip()
         # Swap the previous question's entity of the same kind for the new one:
         # 那H20呢 after A800是哪家公司推出的 -> H20是哪家公司推出的.
-        old = _entities(last, latin=bool(_LATIN_ENTITY.fullmatch(new_entity)))
+        old = _entities(last, latin=_is_latin(new_entity))
         if old and old[0] != new_entity and old[0] in last:
-            return last.replace(old[0], new_entity, 1)
+            return [last.replace(old[0], new_entity, 1)]
         # Nothing to swap: what the text says about the new entity, in the same topic
         # (not the old question again, which would find the old answer).
         if lang == "zh":
             topic = _topic_terms(last, new_entity)
-            return f"关于{new_entity}：{'、'.join(topic)}" if topic else f"关于{new_entity}"
-        return f"What about {new_entity}? ({last})"
+            return [f"关于{new_entity}：{'、'.join(topic)}" if topic else f"关于{new_entity}"]
+        return [f"What about {new_entity}? ({last})"]
     if lang == "zh":
         import jieba
 
@@ -199,22 +245,22 @@ def resolve_followup(question: str, history: Sequence[Any] | None) -> str:
         pron = tokens[0] if tokens and tokens[0] in _PRONOUNS_ZH else next(
             (t for t in tokens if t in _PRONOUNS_ZH), None) if not _names_named_entity(q) else None
         if pron:
-            ref = _referent(last, last_answer, person=pron[0] in "他她")
-            if ref:
-                at = q.index(pron)
-                return q[:at] + ref + q[at + len(pron):]
+            at = q.index(pron)
+            refs = _referents(last, last_answer, person=pron[0] in "他她")
+            if refs:
+                return [q[:at] + ref + q[at + len(pron):] for ref in refs]
     else:
         pron = _PRONOUN_EN.search(q)
         if pron and not _names_own_entity(q, lang):
-            ref = _referent(last, last_answer)
-            if ref:
-                return q[:pron.start()] + ref + q[pron.end():]
+            refs = _referents(last, last_answer)
+            if refs:
+                return [q[:pron.start()] + ref + q[pron.end():] for ref in refs]
     # Short, or pointing back (为什么这么叫？), and naming nothing of its own: search it with
     # the previous question.
     short = (len(q) <= 8 or bool(_POINTING_BACK.search(q))) if lang == "zh" else len(q.split()) <= 3
     if short and not _names_own_entity(q, lang):
-        return f"{last} {q}"
-    return question
+        return [f"{last} {q}"]
+    return [question]
 
 
 _SUBQUESTION_END = re.compile(r"(?<=[？?])\s*|,\s+and\s+(?=(?:what|which|when|who|where|how|why)\b)", re.I)

@@ -116,6 +116,38 @@ def test_resolve_followup_rules():
     assert resolve_followup(standalone, ["A800是哪一年推出的？"]) == standalone
 
 
+def test_followup_entities_of_technical_text():
+    """Compounds jieba splits are swapped whole; lower-case Latin names (apt, dpkg) inside
+    Chinese text are entities too."""
+    prev = "什么是虚拟软件包？以网页浏览器为例，它叫什么？"
+    assert resolve_followup("那邮件传输代理呢？", [prev]) == "什么是虚拟软件包？以邮件传输代理为例，它叫什么？"
+    assert resolve_followup("那 apt 呢？", ["aptitude 这样的高层软件包管理工具依赖什么？"]) \
+        == "apt 这样的高层软件包管理工具依赖什么？"
+    assert resolve_followup("用它怎么查出一个文件属于哪个软件包？",
+                            [("apt 依赖什么？", "apt 依赖 dpkg 来完成底层操作。[1]")]) \
+        == "用dpkg怎么查出一个文件属于哪个软件包？"
+
+
+def test_a_pronoun_with_several_referents_keeps_the_rewrite_the_corpus_answers_best(assistant):
+    """它 may be the previous answer's new entity or the previous question's topic; the
+    assistant scores each rewrite on the corpus and keeps the best one."""
+    from app.config import AnswerMode
+    from app.followup import followup_candidates
+
+    history = [("华为推出了什么计算架构？", "华为推出了CANN(异构计算架构)。[1]")]
+    candidates = followup_candidates("它是哪一年推出的？", history)
+    assert candidates == ["CANN是哪一年推出的？", "华为是哪一年推出的？"]
+    prepared = assistant.prepare("它是哪一年推出的？", history)
+    extractive = assistant._answerers[AnswerMode.EXTRACTIVE]
+
+    def best(q):
+        p = assistant.prepare(q)
+        return extractive.score_sentences(p.resolved, p.query_vector, p.passages, p.language)[0].score
+
+    assert prepared.resolved == max(candidates, key=best)
+    assert followup_candidates("华为的异构计算架构叫什么？", history) == ["华为的异构计算架构叫什么？"]
+
+
 def test_history_shapes():
     assert previous_questions(["a", ("b", "ans"), {"role": "user", "content": "c"},
                                {"role": "assistant", "content": "x"}, None]) == ["a", "b", "c"]
