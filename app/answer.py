@@ -43,8 +43,10 @@ class Weights:
     ``score = (cos - offset) + lexical * coverage - cue_missing * missing_cues
     - focus_missing * focus_words_absent - focus_unknown * focus_nouns_the_corpus_lacks
     - unknown_penalty * unknown_term_share + passage_cos * (passage_cos - offset)
-    - rank_decay * (rank - 1) - link costs``, where ``offset`` is the question's background
-    similarity plus ``background_offset``; the reported confidence is ``score + 0.5``.
+    - rank_decay * (rank - 1) - pair_cost * is_pair - cross_line_cost * crosses_a_line
+    - echo * only_repeats_the_question``, where ``offset`` is the question's background
+    similarity plus ``background_offset`` (:data:`FEATURES` and
+    :meth:`ExtractiveAnswerer.coefficients`); the reported confidence is ``score + 0.5``.
     """
 
     lexical: float = 0.25
@@ -83,6 +85,24 @@ class Weights:
     #: Threshold shift for English questions. Zero since similarities are measured against
     #: the question's background: the leave-one-corpus-out fit picks 0.0 to 0.025.
     en_threshold_shift: float = 0.0
+
+
+#: The raw signals a candidate answer is scored on (see :meth:`ExtractiveAnswerer.candidates`).
+FEATURES = ("cos", "coverage", "cues_missing", "rank", "pair", "cross_line", "focus_missing", "unknown_share",
+            "unknown_nouns", "passage", "echo")
+
+
+@dataclass
+class Option:
+    """One candidate answer unit (a sentence, alone or with a neighbour) and its raw features."""
+
+    unit: list[int]
+    sentence: int  # the sentence scored; the other one of a pair is context
+    passage: Passage
+    cosine: float
+    cues_ok: set[Cue]
+    terms: set[str]
+    features: dict[str, float]
 
 
 @dataclass
@@ -167,12 +187,12 @@ class ExtractiveAnswerer:
         self.lexical = lexical
         self.weights = weights or Weights()
 
-    def score_sentences(self, question: str, query_vector: np.ndarray, passages: Sequence[Passage],
-                        language: str, expansion: Sequence[str] = ()) -> list[ScoredSentence]:
-        """Candidate answers from the passages, scored and sorted best first.
+    def candidates(self, question: str, query_vector: np.ndarray, passages: Sequence[Passage], language: str,
+                   expansion: Sequence[str] = ()) -> list[Option]:
+        """Every candidate answer unit of the passages with its raw :data:`FEATURES`: each
+        sentence alone and with either neighbour in the same passage.
 
-        A candidate is a sentence alone or with its neighbour in the same paragraph: the
-        neighbour often holds what the sentence refers to (真正的转折点,发生在2006年。
+        A neighbour often holds what the sentence refers to (真正的转折点,发生在2006年。
         那一年,黄仁勋……推出CUDA), so it may supply a missing cue or question term.
         """
         w = self.weights
@@ -193,13 +213,12 @@ class ExtractiveAnswerer:
         focus = [f for f, _ in focus]
         unknown = sum(v for t, v in weights.items() if not self.lexical.known(t) and not self.lexical.in_text(t))
         unknown_share = unknown / total if total else 0.0
-        lex_w = w.lexical if language == "zh" else w.lexical_en
         by_length = sorted(set(terms) | set(content_terms(fold(question))), key=len, reverse=True)
         recs = self.sentences.records
         bg = self.sentences.background(query_vector)
         offset = w.cos_offset if bg is None or not w.background else bg + w.background_offset
         seen: set[int] = set()
-        scored: list[ScoredSentence] = []
+        out: list[Option] = []
         for p in passages:
             idxs = self.sentences.within(p.source, p.char_start, p.char_end)
             if not idxs:
@@ -207,7 +226,6 @@ class ExtractiveAnswerer:
             cos = dict(zip(idxs, (self.sentences.vectors[idxs] @ query_vector).tolist()))
             # Passages found only by BM25 have no dense score; treat them as average.
             p_cos = p.dense_score if p.dense_score is not None else offset
-            p_bonus = w.passage_cos * (p_cos - offset)
             feats = {}
             for i in idxs:
                 low = fold(recs[i].text)
@@ -217,39 +235,56 @@ class ExtractiveAnswerer:
                 if i in seen:
                     continue
                 seen.add(i)
-                options = [([i], 0.0)]
-                # Judged on the sentence alone: its similarity scores every option, and a
-                # sentence that repeats the question looks similar for no reason.
-                echo = _novel_chars(fold(recs[i].text), by_length) < w.echo_chars
+                units = [[i]]
                 if k > 0:
-                    options.append(([idxs[k - 1], i], self._link_cost(p, idxs[k - 1], i)))
+                    units.append([idxs[k - 1], i])
                 if k + 1 < len(idxs):
-                    options.append(([i, idxs[k + 1]], self._link_cost(p, i, idxs[k + 1])))
-                best = None
-                for unit, link_cost in options:
+                    units.append([i, idxs[k + 1]])
+                # Judged on the sentence alone: its similarity scores every unit, and a
+                # sentence that repeats the question looks similar for no reason.
+                echo = float(_novel_chars(fold(recs[i].text), by_length) < w.echo_chars)
+                for unit in units:
                     hit = set().union(*(feats[j][0] for j in unit))
                     ok = set().union(*(feats[j][1] for j in unit))
-                    coverage = sum(weights[t] for t in hit) / total if total else 0.0
-                    missing = len(hard_cues - ok)
                     unit_text = fold("".join(recs[j].text for j in unit))
-                    no_focus = sum(1 for f in focus if f not in unit_text)
-                    parts = {"cos": cos[i] - offset, "lexical": lex_w * coverage,
-                             "cues": -w.cue_missing * missing, "rank": -w.rank_decay * (p.rank - 1),
-                             "link": -link_cost, "focus": -w.focus_missing * no_focus,
-                             "unknown": -w.unknown_penalty * unknown_share,
-                             "focus_unknown": -w.focus_unknown * unknown_nouns, "passage": p_bonus,
-                             "echo": -w.echo * echo}
-                    score = sum(parts.values())
-                    if best is None or score > best.score:
-                        best = ScoredSentence(unit, p, score, cos[i], coverage, ok, hit, parts, i)
-                scored.append(best)
-        scored.sort(key=lambda s: -s.score)
-        return scored
+                    pair = len(unit) > 1
+                    out.append(Option(unit, i, p, cos[i], ok, hit, {
+                        "cos": cos[i] - offset,
+                        "coverage": sum(weights[t] for t in hit) / total if total else 0.0,
+                        "cues_missing": float(len(hard_cues - ok)),
+                        "rank": float(p.rank - 1),
+                        "pair": float(pair),
+                        "cross_line": float(pair and not self._same_paragraph(p, unit[0], unit[1])),
+                        "focus_missing": float(sum(1 for f in focus if f not in unit_text)),
+                        "unknown_share": unknown_share,
+                        "unknown_nouns": float(unknown_nouns),
+                        "passage": p_cos - offset,
+                        "echo": echo,
+                    }))
+        return out
 
-    def _link_cost(self, p: Passage, a: int, b: int) -> float:
-        """Cost of presenting adjacent sentences a and b together."""
+    def coefficients(self, language: str) -> dict[str, float]:
+        """The weight of each of :data:`FEATURES` in a candidate's score (from :class:`Weights`)."""
         w = self.weights
-        return w.pair_cost + (0.0 if self._same_paragraph(p, a, b) else w.cross_line_cost)
+        return {"cos": 1.0, "coverage": w.lexical if language == "zh" else w.lexical_en,
+                "cues_missing": -w.cue_missing, "rank": -w.rank_decay, "pair": -w.pair_cost,
+                "cross_line": -w.cross_line_cost, "focus_missing": -w.focus_missing,
+                "unknown_share": -w.unknown_penalty, "unknown_nouns": -w.focus_unknown,
+                "passage": w.passage_cos, "echo": -w.echo}
+
+    def score_sentences(self, question: str, query_vector: np.ndarray, passages: Sequence[Passage],
+                        language: str, expansion: Sequence[str] = ()) -> list[ScoredSentence]:
+        """Candidate answers from the passages, scored and sorted best first: per sentence,
+        its best unit (:meth:`candidates`) under :meth:`coefficients`."""
+        coef = self.coefficients(language)
+        best: dict[int, ScoredSentence] = {}
+        for o in self.candidates(question, query_vector, passages, language, expansion):
+            parts = {k: coef[k] * v for k, v in o.features.items()}
+            score = sum(parts.values())
+            if o.sentence not in best or score > best[o.sentence].score:
+                best[o.sentence] = ScoredSentence(o.unit, o.passage, score, o.cosine, o.features["coverage"],
+                                                  o.cues_ok, o.terms, parts, o.sentence)
+        return sorted(best.values(), key=lambda s: -s.score)
 
     def _same_paragraph(self, p: Passage, a: int, b: int) -> bool:
         """Whether sentences a and b (a before b) are adjacent in one paragraph of p."""
