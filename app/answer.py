@@ -327,8 +327,9 @@ class ExtractiveAnswerer:
         """Add the context a reader needs: the antecedent of a leading 这/那/它; else, for a
         lone sentence, the next one of its paragraph when both are short
         (``answer.context_next_chars``): documents often answer in the sentence after the
-        one that matches the question; and the items announced by a sentence that ends with
-        a colon (第一…第二…第三…), which may run past the passage."""
+        one that matches the question; the items announced by a sentence that ends with a
+        colon (第一…第二…第三…), which may run past the passage; and the next line after a
+        sentence that stops mid-clause (the command a manual sets on its own line)."""
         p = cand.passage
         idxs = self.sentences.within(p.source, p.char_start, p.char_end)
         recs = self.sentences.records
@@ -339,10 +340,17 @@ class ExtractiveAnswerer:
         if len(out) == 1 and pos + 1 < len(idxs) and self._same_paragraph(p, out[0], idxs[pos + 1]) \
                 and len(recs[out[0]].text) + len(recs[idxs[pos + 1]].text) <= self.config.context_next_chars:
             out.append(idxs[pos + 1])
-        if recs[out[-1]].text.rstrip().endswith((":", "：")):
+        last = recs[out[-1]].text.rstrip()
+        if last.endswith((":", "：")):
             nxt = [j for j in self.sentences.following(out[-1], 12) if j not in out]
             items = [j for j in nxt if _ENUMERATION.match(recs[j].text)]
             out.extend(items[:6] if len(items) >= 2 else nxt[:3])
+        elif last and _UNFINISHED.search(last):
+            # A sentence that stops mid-clause (…而是可以运行) goes on in the next line: the
+            # command or path a manual sets on a line of its own.
+            nxt = [j for j in self.sentences.following(out[-1], 1) if j not in out]
+            if nxt and len(recs[nxt[0]].text) <= self.config.context_next_chars:
+                out.append(nxt[0])
         return out
 
     def _cite_passage(self, idx: int, preferred: Passage, passages: list[Passage]) -> Passage:
@@ -481,5 +489,8 @@ _FOOTNOTE = re.compile(r"\[(\d+)\]")
 
 # A sentence that starts an enumerated item: 第一, 其二, 首先, 1. / (2)
 _ENUMERATION = re.compile(r"^\s*(第[一二三四五六七八九十]+|其[一二三四五]|[一二三四五]是|首先|其次|再次|最后|[（(]?\d+[)）.、])")
+# A sentence that ends mid-clause: on a CJK character or a Latin word character with no
+# sentence-final punctuation (。！？.!?…) or closing bracket/quote after it.
+_UNFINISHED = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]$")
 # A sentence opening with a demonstrative or pronoun refers back to the previous one.
 _ANAPHOR = re.compile(r"^(那一年|这一年|那一刻|这|那|它|他|她|此|该|其|随后|至此)")

@@ -352,3 +352,24 @@ def test_a_sentence_that_only_repeats_the_question_is_not_the_answer(project, as
     echo = {answerer.sentences.records[c.sentence].text: c.parts["echo"] for c in scored}
     assert echo["apt-get dist-upgrade"] == -answerer.weights.echo
     assert echo["apt-get dist-upgrade -> apt full-upgrade"] == 0.0
+
+
+def test_a_sentence_that_stops_mid_clause_brings_its_next_line(project, assistant):
+    """Manuals set the command on a line of its own after a sentence that stops without
+    punctuation (…而是可以运行); the answer quotes that line too, and only that one."""
+    from app import Assistant
+    from app.config import load_config
+    from ingest import ingest
+
+    from .conftest import write_config
+
+    (project / "corpus" / "boot.txt").write_text(
+        "和大多数 Linux 发行版一样，Debian 系统默认使用 systemd 作为 init 的实现。\n"
+        "如果您不希望某个特定的服务在开机时被启动，您不必卸载对应的软件包，而是可以运行\n"
+        "systemctl disable service.service\n"
+        "这会删除该服务的符号链接。\n", encoding="utf-8")
+    cfg = load_config(write_config(project, answer={"min_score": -1}))
+    ingest(cfg, progress=False, embedder=assistant.embedder)
+    answer = Assistant(cfg, embedder=assistant.embedder).ask("不想让某个服务开机启动，又不想卸载它，该怎么办？")
+    assert "而是可以运行systemctl disable service.service[1]" in answer.text.replace(" \n", "")
+    assert "符号链接" not in answer.text
