@@ -270,12 +270,25 @@ def split_subquestions(question: str, limit: int = 3) -> list[str]:
     """Split a question that asks several things (…哪一年?它…又是在哪一年?) into standalone
     parts; later parts are resolved against earlier ones (它 -> CUDA). One part: [question]."""
     parts = [p.strip() for p in _SUBQUESTION_END.split(question) if p and len(p.strip()) >= 4]
+    # Two Chinese questions joined by a comma, each with its own question word
+    # (给 quilt 设置一个什么别名，这个别名使用哪个配置文件？).
+    parts = [c for p in parts for c in _comma_questions(p)]
     if len(parts) < 2:
         return [question]
     resolved: list[str] = []
     for part in parts[:limit]:
         resolved.append(resolve_followup(part, resolved) if resolved else part)
     return resolved
+
+
+def _comma_questions(part: str) -> list[str]:
+    """A Chinese question split at its commas when every piece asks something of its own
+    (a question word in each, and at least four characters); else [part]."""
+    pieces = [p.strip() for p in re.split(r"[，,]", part)]
+    if len(pieces) < 2 or detect_language(part) != "zh" or any(
+            len(p) < 4 or not _QUESTION_WORD_ZH.search(p) for p in pieces):
+        return [part]
+    return pieces
 
 
 _DEICTIC_ZH = re.compile(r"[它他她其该此这那]")

@@ -242,6 +242,11 @@ def test_split_subquestions():
 
     assert split_subquestions("CUDA是哪一年推出的?它又是谁推出的?") == ["CUDA是哪一年推出的?", "CUDA又是谁推出的?"]
     assert split_subquestions("华为的异构计算架构叫什么？") == ["华为的异构计算架构叫什么？"]
+    # Two questions joined by a comma, each with its own question word; a condition before a
+    # comma is not a question of its own.
+    assert split_subquestions("手册建议给 quilt 设置一个什么别名，这个别名使用哪个配置文件？") == [
+        "手册建议给 quilt 设置一个什么别名", "这个别名使用哪个配置文件？"]
+    assert split_subquestions("如果手册和政策有出入，应该听哪个的？") == ["如果手册和政策有出入，应该听哪个的？"]
     assert split_subquestions("Which chips did Nvidia release in 2022, and when were they banned?") == [
         "Which chips did Nvidia release in 2022", "when were Nvidia banned?"]
 
