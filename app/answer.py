@@ -197,7 +197,8 @@ class ExtractiveAnswerer:
         """
         w = self.weights
         question = simplified(question)  # cue and focus tables are written in Simplified
-        terms = content_terms(question)
+        asked = content_terms(question)  # tokenize folds script and case itself
+        terms = list(asked)
         if language == "en":
             # English words cannot match Chinese text; only corpus-known terms (Latin names
             # such as CUDA, H20) count, so unknown English words do not sink every score.
@@ -213,7 +214,8 @@ class ExtractiveAnswerer:
         focus = [f for f, _ in focus]
         unknown = sum(v for t, v in weights.items() if not self.lexical.known(t) and not self.lexical.in_text(t))
         unknown_share = unknown / total if total else 0.0
-        by_length = sorted(set(terms) | set(content_terms(fold(question))), key=len, reverse=True)
+        # Every word of the question, longest first, for the echo check.
+        by_length = sorted(set(terms) | set(asked), key=len, reverse=True)
         recs = self.sentences.records
         bg = self.sentences.background(query_vector)
         offset = w.cos_offset if bg is None or not w.background else bg + w.background_offset
@@ -230,7 +232,7 @@ class ExtractiveAnswerer:
             for i in idxs:
                 low = fold(recs[i].text)
                 stripped = strip_question_values(simplified(recs[i].text), question)
-                feats[i] = ({t for t in terms if t in low}, {c for c in cues if sentence_has(c, stripped)})
+                feats[i] = ({t for t in terms if t in low}, {c for c in cues if sentence_has(c, stripped)}, low)
             for k, i in enumerate(idxs):
                 if i in seen:
                     continue
@@ -242,7 +244,7 @@ class ExtractiveAnswerer:
                     units.append([i, idxs[k + 1]])
                 # Judged on the sentence alone: its similarity scores every unit, and a
                 # sentence that repeats the question looks similar for no reason.
-                echo = float(_novel_chars(fold(recs[i].text), by_length) < w.echo_chars)
+                echo = float(_novel_chars(feats[i][2], by_length) < w.echo_chars)
                 for unit in units:
                     hit = set().union(*(feats[j][0] for j in unit))
                     ok = set().union(*(feats[j][1] for j in unit))
