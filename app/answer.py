@@ -210,7 +210,7 @@ class ExtractiveAnswerer:
         cues = question_cues(question, language)
         hard_cues = cues - {Cue.LIST}
         focus = question_focus(question) if language == "zh" else []
-        unknown_nouns = sum(1 for f, noun in focus if noun and not self.lexical.in_text(f))
+        unknown_nouns = sum(1 for f, noun in focus if noun and not self._names_known_thing(f))
         focus = [f for f, _ in focus]
         unknown = sum(v for t, v in weights.items() if not self.lexical.known(t) and not self.lexical.in_text(t))
         unknown_share = unknown / total if total else 0.0
@@ -264,6 +264,15 @@ class ExtractiveAnswerer:
                         "echo": echo,
                     }))
         return out
+
+    def _names_known_thing(self, word: str) -> bool:
+        """Whether the corpus can speak of ``word``: it occurs in the text, or it is a
+        compound of two words that each do (中东国家 = 中东 + 国家: jieba keeps some
+        compounds whole that documents write apart or around other words)."""
+        if self.lexical.in_text(word):
+            return True
+        return any(self.lexical.in_text(word[:k]) and self.lexical.in_text(word[k:])
+                   for k in range(2, len(word) - 1))
 
     def coefficients(self, language: str) -> dict[str, float]:
         """The weight of each of :data:`FEATURES` in a candidate's score (from :class:`Weights`)."""

@@ -50,13 +50,15 @@ _EN_CUES = [
     (Cue.MONEY, re.compile(r"\bhow much (money|did .* cost|does .* cost)\b|\b(price|revenue|profit|valuation|cost)\b", re.I)),
 ]
 
-_YEAR = re.compile(r"(?<![0-9A-Za-z])(1[89]\d\d|20\d\d)(?:年|s\b)|\d0年代")
-_TIME = re.compile(r"(?<![0-9A-Za-z])(1[89]\d\d|20\d\d)年|\d{1,2}月|\d{1,2}日|年[初底中末]|年代|[春夏秋冬]天|周[一二三四五六日]")
+# Digits may stand apart from their unit: many Chinese documents space Latin and digits off
+# from Chinese text (1993 年, 5 天).
+_YEAR = re.compile(r"(?<![0-9A-Za-z])(1[89]\d\d|20\d\d)(?: ?年|s\b)|\d0 ?年代")
+_TIME = re.compile(r"(?<![0-9A-Za-z])(1[89]\d\d|20\d\d) ?年|\d{1,2} ?月|\d{1,2} ?日|年[初底中末]|年代|[春夏秋冬]天|周[一二三四五六日]")
 _CN_NUM = "零一二两三四五六七八九十百千万亿半"
 # A quantity: digits not part of a model name (H20, 910B) and not a calendar year, or a
 # Chinese numeral with a measure word (两三倍, 四分之一, 十五年).
 _NUMBER = re.compile(
-    rf"(?<![A-Za-z0-9.\-])\d+(?:\.\d+)?(?![A-Za-z0-9]|年(?!代))|(?<![A-Za-z0-9])\d+(?=%|倍|万|亿|个|nm|纳米)"
+    rf"(?<![A-Za-z0-9.\-])\d+(?:\.\d+)?(?![A-Za-z0-9]| ?年(?!代))|(?<![A-Za-z0-9])\d+(?=%|倍|万|亿|个|nm|纳米)"
     rf"|(?:[{_CN_NUM}]{{2,}}|[{_CN_NUM.replace('一', '')}])(?:分之|成|倍|个|次|家|款|块|座|年|月|亿|万|千|百|层|代|种|位|名|片|卡)|%"
 )
 _MONEY = re.compile(r"\d[\d.,]*\s*[万亿]*\s*(美元|欧元|元|人民币|日元|美金)|[一二两三四五六七八九十百千万亿]+[万亿]*(美元|欧元|元)")
@@ -149,3 +151,4 @@ def question_focus(question: str) -> list[tuple[str, bool]]:
                 if t not in _STOPWORDS and len(t) >= 2 and any(ch.isalnum() for ch in t):
                     focus.append((t, pairs[j][1].startswith("n")))
     return list(dict.fromkeys(focus))
+

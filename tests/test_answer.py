@@ -195,6 +195,41 @@ def test_cues_that_read_the_question_word_in_context():
     assert not sentence_has(Cue.PERSON, "这个软件包可以直接安装。")
 
 
+def test_cues_accept_digits_spaced_off_from_their_unit():
+    # Documents that space Latin and digits off from Chinese (1993 年, 5 天) still give a
+    # year, a date or a quantity; a spaced year is still not a quantity.
+    assert sentence_has(Cue.YEAR, "Debian 计划于 1993 年由 Ian Murdock 建立")
+    assert sentence_has(Cue.TIME, "在 8 月 16 日发布")
+    assert sentence_has(Cue.NUMBER, "它在 5 天后也不会进入 testing")
+    assert not sentence_has(Cue.NUMBER, "Debian 计划于 1993 年建立")
+
+
+def test_a_compound_of_two_corpus_words_is_not_an_unknown_noun(project, assistant):
+    """jieba keeps 中东国家 whole; a text that writes 中东 and 国家 apart can still answer
+    a question about it, so it does not cost the unknown-noun penalty. 纳米, which the text
+    never uses, still does."""
+    from app import Assistant
+    from app.config import AnswerMode, load_config
+    from ingest import ingest
+
+    from .conftest import write_config
+
+    (project / "corpus" / "gulf.txt").write_text(
+        "来自中东的沙特和阿联酋等国家，正大举投资建设AI算力中心。\n\n它们的芯片主要从美国采购。\n",
+        encoding="utf-8")
+    cfg = load_config(write_config(project, answer={"min_score": -1}))
+    ingest(cfg, progress=False, embedder=assistant.embedder)
+    mine = Assistant(cfg, embedder=assistant.embedder)
+    answerer = mine._answerers[AnswerMode.EXTRACTIVE]
+
+    def unknown_nouns(question):
+        q = mine.prepare(question)
+        return answerer.score_sentences(q.resolved, q.query_vector, q.passages, q.language)[0].parts["unknown_nouns"]
+
+    assert unknown_nouns("哪些中东国家在大举投资AI算力？") == 0.0
+    assert unknown_nouns("这些国家采购的芯片是多少纳米的？") == -answerer.weights.focus_unknown
+
+
 def test_cli_ask_prints_answer_and_json(article_config_path):
     run = subprocess.run([sys.executable, "-m", "app", "--config", str(article_config_path), "ask",
                           "华为的异构计算架构叫什么？"], capture_output=True, text=True, cwd=ROOT, timeout=120)
