@@ -133,6 +133,7 @@ _STOPWORDS = set(
     what which who whom whose when where why how many much that this these those it its
     and or not no than then there their they them he she his her we you i me my our your
     according article text mentioned mention say says said about into
+    你好 您好 谢谢 多谢 感谢 再见 麻烦 帮我 hello hi hey thanks thank please
     """.split()
 )
 _LATIN_TOKEN = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")

@@ -413,3 +413,22 @@ def test_a_sentence_that_stops_mid_clause_brings_its_next_line(project, assistan
     answer = Assistant(cfg, embedder=assistant.embedder).ask("不想让某个服务开机启动，又不想卸载它，该怎么办？")
     assert "而是可以运行systemctl disable service.service[1]" in answer.text.replace(" \n", "")
     assert "符号链接" not in answer.text
+
+
+def test_a_greeting_is_not_a_word_to_look_for(project, assistant):
+    """你好 is no content: as a substring it matched 祝你好运 and the greeting got that line
+    as its answer. Greetings and thanks are stop words, so 你好，你是谁？ abstains."""
+    from app import Assistant
+    from app.config import load_config
+    from app.text import content_terms
+    from ingest import ingest
+
+    from .conftest import write_config
+
+    assert content_terms("你好，请问 dpkg 是什么？谢谢") == ["dpkg"]
+    (project / "corpus" / "end.txt").write_text(
+        "打包完成后，把软件包上传到仓库。\n\n祝你好运！\n", encoding="utf-8")
+    ingest(load_config(write_config(project)), progress=False, embedder=assistant.embedder)
+    mine = Assistant(load_config(write_config(project)), embedder=assistant.embedder)
+    answer = mine.ask("你好，你是谁？")
+    assert not answer.found and "祝你好运" not in answer.text
