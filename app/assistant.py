@@ -16,7 +16,9 @@ from .crosslingual import CrossLingual
 from .llm import LLMAnswerer, LLMFailure, cite
 from .embeddings import Embedder, make_embedder
 from .errors import AssistantError, EmptyQuestionError, InvalidRequestError
-from .followup import followup_candidates, may_depend_on_history, split_subquestions
+from .keyphrase import key_span
+from .followup import (back_reference, followup_candidates, may_depend_on_history, part_rewrites,
+                       split_subquestions, subquestion_parts)
 from .passages import Answer, Passage, StreamStep
 from .retrieval import Retriever
 from .store import ChunkStore, IndexInfo
@@ -366,7 +368,42 @@ class Assistant:
         with self._lock:
             passages = self.retriever.retrieve(resolved, query_vector=qvec, top_k=top_k, sources=sources,
                                                expansion=expansion)
+        if subquestions:
+            subquestions = self._bind_parts(subquestion_parts(resolved), subquestions, passages, language,
+                                            expansion)
         return PreparedQuestion(resolved, language, qvec, passages, subquestions, expansion)
+
+    def _bind_parts(self, raw: list[str], parts: list[tuple[str, Any]], passages: list[Passage], language: str,
+                    expansion: Sequence[str]) -> list[tuple[str, Any]]:
+        """Resolve a later part's pronoun against what the earlier part's answer names, not
+        only its words: in "which tool can replace dh-make, and which package provides its
+        documentation?" *its* is the tool the first part finds (debmake), not dh-make. Each
+        rewrite (:func:`followup_candidates` with the earlier part's best sentence as its
+        answer) is scored on the retrieved passages and the best kept, as for a follow-up
+        turn. Parts without a pronoun cost nothing."""
+        answerer = self._answerers[AnswerMode.EXTRACTIVE]
+        out = list(parts)
+        for k in range(1, min(len(raw), len(parts))):
+            if back_reference(raw[k]) is None:
+                continue  # no pronoun in this part
+            with self._lock:
+                earlier = answerer.score_sentences(out[k - 1][0], out[k - 1][1], passages, language, expansion)
+            if not earlier:
+                continue
+            # What the earlier part's answer says, narrowed to its answer phrase when it has
+            # one (…从熟悉的CUDA平台,迁移到华为的CANN之上: the platform asked for is CANN).
+            texts = [answerer.sentences.records[i].text for i in earlier[0].indices]
+            spans = [(t, key_span(t, out[k - 1][0], language, expansion)) for t in texts]
+            said = next((t[sp[0]:sp[1]] for t, sp in spans if sp), "".join(texts))
+            best, best_score = out[k], -math.inf
+            for rewrite in dict.fromkeys([parts[k][0], *part_rewrites(raw[k], out[k - 1][0], said)]):
+                vec = parts[k][1] if rewrite == parts[k][0] else self.embedder.embed_query(rewrite[:QUERY_EMBED_CHARS])
+                with self._lock:
+                    scored = answerer.score_sentences(rewrite, vec, passages, language, expansion)
+                if scored and scored[0].score > best_score:
+                    best, best_score = (rewrite, vec), scored[0].score
+            out[k] = best
+        return out
 
     def as_retriever(self, top_k: int | None = None, sources: Sequence[str] | None = None, mode: str = "hybrid"):
         """This assistant's retrieval as a ``llama_index.core.retrievers.BaseRetriever``

@@ -266,17 +266,58 @@ def followup_candidates(question: str, history: Sequence[Any] | None) -> list[st
 _SUBQUESTION_END = re.compile(r"(?<=[？?])\s*|,\s+and\s+(?=(?:what|which|when|who|where|how|why)\b)", re.I)
 
 
-def split_subquestions(question: str, limit: int = 3) -> list[str]:
-    """Split a question that asks several things (…哪一年?它…又是在哪一年?) into standalone
-    parts; later parts are resolved against earlier ones (它 -> CUDA). One part: [question]."""
+def back_reference(part: str) -> tuple[int, int, bool] | None:
+    """Where a part of a question points back with a pronoun: (start, end, refers to a
+    person) of its first 它/其/他们 or it/its/they; None when it has none."""
+    if detect_language(part) == "zh":
+        import jieba
+
+        pron = next((t for t in jieba.lcut(part) if t in _PRONOUNS_ZH), None)
+        if pron is None:
+            return None
+        at = part.index(pron)
+        return at, at + len(pron), pron[0] in "他她"
+    m = _PRONOUN_EN.search(part)
+    return (m.start(), m.end(), False) if m else None
+
+
+def part_rewrites(part: str, earlier: str, earlier_answer: str | None) -> list[str]:
+    """Rewrites of a later part of one question whose pronoun points back at an earlier
+    part, the likeliest referent first (:func:`_referents`: what the earlier part's answer
+    names, then its topic); [] when the part has no pronoun or nothing to point at.
+
+    Within one question a pronoun always points back, so unlike a follow-up turn a part
+    that names something of its own (its HTML documentation) is rewritten too.
+    """
+    ref = back_reference(part)
+    if ref is None:
+        return []
+    at, end, person = ref
+    return [part[:at] + r + part[end:] for r in _referents(earlier, earlier_answer, person=person)]
+
+
+def subquestion_parts(question: str, limit: int = 3) -> list[str]:
+    """The parts of a question that asks several things, as written (a later part may
+    still say 它 / its); one part: [question]."""
     parts = [p.strip() for p in _SUBQUESTION_END.split(question) if p and len(p.strip()) >= 4]
     # Two Chinese questions joined by a comma, each with its own question word
     # (给 quilt 设置一个什么别名，这个别名使用哪个配置文件？).
     parts = [c for p in parts for c in _comma_questions(p)]
+    return parts[:limit] if len(parts) >= 2 else [question]
+
+
+def split_subquestions(question: str, limit: int = 3) -> list[str]:
+    """Split a question that asks several things (…哪一年?它…又是在哪一年?) into standalone
+    parts; later parts are resolved against earlier ones (它 -> CUDA). One part: [question].
+
+    This resolves against the earlier parts' words only; :meth:`app.Assistant.prepare` also
+    tries the entity the earlier part's answer names (which tool…, and which package
+    provides its documentation? -> debmake)."""
+    parts = subquestion_parts(question, limit)
     if len(parts) < 2:
-        return [question]
+        return parts
     resolved: list[str] = []
-    for part in parts[:limit]:
+    for part in parts:
         resolved.append(resolve_followup(part, resolved) if resolved else part)
     return resolved
 

@@ -432,3 +432,32 @@ def test_a_greeting_is_not_a_word_to_look_for(project, assistant):
     mine = Assistant(load_config(write_config(project)), embedder=assistant.embedder)
     answer = mine.ask("你好，你是谁？")
     assert not answer.found and "祝你好运" not in answer.text
+
+
+def test_a_later_part_points_back_at_what_the_earlier_part_found(project, assistant):
+    """In "which tool replaces oldpack, and which package provides its documentation?"
+    *its* is the tool the first part finds, not oldpack: the second part is searched as
+    asking about fastpack, named by the first part's answer."""
+    from app import Assistant
+    from app.config import load_config
+    from app.followup import back_reference, part_rewrites
+    from ingest import ingest
+
+    from .conftest import write_config
+
+    assert back_reference("它又是谁推出的？") == (0, 1, False)
+    assert back_reference("which package provides the documentation?") is None
+    assert part_rewrites("which package provides its documentation?", "Which tool replaces oldpack",
+                         "新的 fastpack 可以代替 oldpack。") == ["which package provides fastpack documentation?"]
+    (project / "corpus" / "tools.txt").write_text(
+        "新的 fastpack 工具可以作为旧的 oldpack 工具的代替品。\n\n"
+        "fastpack 的 HTML 文档可以通过 fastpack-doc 软件包获取。\n\n"
+        "oldpack 的 HTML 文档在 oldpack-doc 软件包里。\n", encoding="utf-8")
+    cfg = load_config(write_config(project, answer={"min_score": -1}))
+    ingest(cfg, progress=False, embedder=assistant.embedder)
+    mine = Assistant(cfg, embedder=assistant.embedder)
+    q = "Which newer tool can replace oldpack, and which package provides its HTML documentation?"
+    prepared = mine.prepare(q)
+    assert [p for p, _ in prepared.subquestions][1] == "which package provides fastpack HTML documentation?"
+    answer = mine.ask(q)
+    assert "fastpack-doc" in answer.text and "oldpack-doc" not in answer.text
