@@ -120,7 +120,7 @@ class Assistant:
         for problem in integrity.problems():
             log.warning("%s: %s", store.name, problem)
         sentences = SentenceIndex(records, vectors)
-        retriever = Retriever(self.config.retrieval, dense, self.embedder, lexical)
+        retriever = Retriever(self.config.retrieval, dense, self.embedder, lexical, sentences)
         extractive = ExtractiveAnswerer(self.config.answer, sentences, lexical, self._weights)
         verifier = index_verifier(self.embedder, sentences, lexical, self._lock)
         # Both modes are ready; the LLM client connects only when first used.

@@ -9,6 +9,7 @@ gets a new snapshot, so it never drifts from the vectors.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from typing import Sequence
@@ -106,20 +107,27 @@ def _passage(chunk: Chunk) -> Passage:
     return Passage.from_chunk(chunk)
 
 
-def fuse(dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]], config: RetrievalConfig
-         ) -> list[Passage]:
-    """Merge two ranked lists into passages ordered by the configured fusion score."""
+def fuse(dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]], config: RetrievalConfig,
+         sentence: Sequence[tuple[Chunk, float]] = ()) -> list[Passage]:
+    """Merge the ranked lists into passages ordered by the configured fusion score.
+
+    ``sentence`` (chunks ranked by their best sentence's similarity, with their own chunk
+    similarity) is a third list for rank fusion; weighted fusion ignores it.
+    """
     passages: dict[str, Passage] = {}
     for chunk, score in dense:
         passages.setdefault(chunk.id, _passage(chunk)).dense_score = score
     for chunk, score in lexical:
         passages.setdefault(chunk.id, _passage(chunk)).lexical_score = score
     if config.fusion is FusionMode.RRF:
+        for chunk, score in sentence:
+            p = passages.setdefault(chunk.id, _passage(chunk))
+            if p.dense_score is None:
+                p.dense_score = score
         # Reciprocal rank fusion, k=60 from Cormack, Clarke & Buettcher (SIGIR 2009).
-        for rank, (chunk, _) in enumerate(dense, 1):
-            passages[chunk.id].score += 1.0 / (config.rrf_k + rank)
-        for rank, (chunk, _) in enumerate(lexical, 1):
-            passages[chunk.id].score += 1.0 / (config.rrf_k + rank)
+        for ranked in (dense, lexical, sentence):
+            for rank, (chunk, _) in enumerate(ranked, 1):
+                passages[chunk.id].score += 1.0 / (config.rrf_k + rank)
     else:
         def minmax(pairs):
             if not pairs:
@@ -141,11 +149,57 @@ def fuse(dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]], c
 class Retriever:
     """Dense + lexical retrieval over one index version (exact dense search: :mod:`app.dense`)."""
 
-    def __init__(self, config: RetrievalConfig, dense, embedder, lexical: LexicalIndex):
+    def __init__(self, config: RetrievalConfig, dense, embedder, lexical: LexicalIndex, sentences=None):
         self.config = config
         self.dense = dense
         self.embedder = embedder
         self.lexical = lexical
+        #: The sentence index (:class:`app.answer.SentenceIndex`) for the sentence leg; None: off.
+        self.sentences = sentences
+        self._chunk_of: np.ndarray | None = None
+
+    def _sentence_leg(self, query_vector: np.ndarray, k: int, sources: Sequence[str] | None
+                      ) -> list[tuple[Chunk, float]]:
+        """The chunks holding the ``k`` sentences most similar to the question, best first,
+        each with the chunk's own similarity (what the answerer weighs a passage by)."""
+        s = self.sentences
+        if s is None or not len(s.records) or k <= 0:
+            return []
+        if self._chunk_of is None:
+            self._chunk_of = self._map_sentences()
+        sims = s.vectors @ query_vector
+        allowed = set(sources) if sources else None
+        out: list[tuple[Chunk, float]] = []
+        seen: set[int] = set()
+        for i in np.argsort(-sims)[: 4 * k]:
+            c = int(self._chunk_of[i])
+            if c < 0 or c in seen or s.records[i].heading:
+                continue
+            chunk = self.dense.chunks[c]
+            if allowed is not None and chunk.source not in allowed:
+                continue
+            seen.add(c)
+            out.append((chunk, float(self.dense.vectors[c] @ query_vector)))
+            if len(out) == k:
+                break
+        return out
+
+    def _map_sentences(self) -> np.ndarray:
+        """For each sentence, the index of the first chunk whose span holds it (-1: none)."""
+        by_source: dict[str, list[tuple[int, int, int]]] = {}
+        for j, c in enumerate(self.dense.chunks):
+            by_source.setdefault(c.source, []).append((c.char_start, c.char_end, j))
+        for lst in by_source.values():
+            lst.sort()
+        out = np.full(len(self.sentences.records), -1, dtype=np.int64)
+        for i, r in enumerate(self.sentences.records):
+            lst = by_source.get(r.source, [])
+            pos = bisect.bisect_right(lst, (r.char_start, math.inf, math.inf)) - 1
+            # Chunks overlap by a sentence: step back to the first one that still holds it.
+            while pos >= 0 and lst[pos][1] >= r.char_end and lst[pos][0] <= r.char_start:
+                out[i] = lst[pos][2]
+                pos -= 1
+        return out
 
     def retrieve(self, question: str, query_vector: np.ndarray | None = None, top_k: int | None = None,
                  sources: Sequence[str] | None = None, mode: str = "hybrid", expansion: Sequence[str] = ()
@@ -165,4 +219,5 @@ class Retriever:
         if mode in ("hybrid", "lexical"):
             tokens = tokenize(" ".join([question, *expansion]))
             lexical = self.lexical.search(tokens, c.lexical_top_k, sources=sources)
-        return fuse(dense, lexical, c)[: top_k or c.top_k]
+        sentence = self._sentence_leg(query_vector, c.sentence_top_k, sources) if mode == "hybrid" else []
+        return fuse(dense, lexical, c, sentence)[: top_k or c.top_k]

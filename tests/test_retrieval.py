@@ -150,3 +150,33 @@ def test_dense_search_filters_by_source_and_handles_edges():
     assert DenseIndex([], DenseIndex.normalized(np.zeros((0, 2), np.float32))).search(q, 3) == []
     with pytest.raises(ValueError, match="2 chunks but 1 chunk vectors"):
         DenseIndex(chunks[:2], vectors[:1])
+
+
+def test_the_sentence_leg_brings_the_chunk_of_the_best_sentence(assistant):
+    """``retrieval.sentence_top_k``: the chunks holding the sentences most similar to the
+    question, best first, each once, each holding its sentence; in rank fusion they join the
+    other two legs (off by default)."""
+    import numpy as np
+
+    from app.retrieval import Retriever
+
+    r = assistant.retriever
+    sentences = assistant.sentences
+    q = "英伟达那套让程序员绕过图形接口的软件工具是哪年问世的？"
+    vec = assistant.embedder.embed_query(q)
+    leg = r._sentence_leg(vec, 5, None)
+    assert 1 <= len(leg) <= 5 and len({c.id for c, _ in leg}) == len(leg)
+    best = next(i for i in np.argsort(-(sentences.vectors @ vec)) if not sentences.records[i].heading)
+    top, cos = leg[0]
+    rec = sentences.records[best]
+    assert top.source == rec.source and top.char_start <= rec.char_start and rec.char_end <= top.char_end
+    assert cos == pytest.approx(float(r.dense.vectors[r.dense.chunks.index(top)] @ vec))
+    assert r._sentence_leg(vec, 5, ["no-such-file.txt"]) == []
+    on = Retriever(r.config.model_copy(update={"sentence_top_k": 5}), r.dense, r.embedder, r.lexical, sentences)
+    ids = [p.id for p in on.retrieve(q, query_vector=vec, top_k=20)]
+    assert top.id in ids
+    # Off (the default): the same as before the leg existed.
+    assert r.config.sentence_top_k == 0
+    assert [p.id for p in r.retrieve(q, query_vector=vec)] == [
+        p.id for p in fuse(r.dense.search(vec, r.config.dense_top_k),
+                           r.lexical.search(tokenize(q), r.config.lexical_top_k), r.config)][:r.config.top_k]
