@@ -393,7 +393,7 @@ class Assistant:
             # What the earlier part's answer says, narrowed to its answer phrase when it has
             # one (…从熟悉的CUDA平台,迁移到华为的CANN之上: the platform asked for is CANN).
             texts = [answerer.sentences.records[i].text for i in earlier[0].indices]
-            spans = [(t, key_span(t, out[k - 1][0], language, expansion)) for t in texts]
+            spans = [(t, key_span(t, out[k - 1][0], language, expansion, names=False)) for t in texts]
             said = next((t[sp[0]:sp[1]] for t, sp in spans if sp), "".join(texts))
             best, best_score = out[k], -math.inf
             for rewrite in dict.fromkeys([parts[k][0], *part_rewrites(raw[k], out[k - 1][0], said)]):

@@ -13,19 +13,43 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .cues import _DEFINITION, _MODEL, _MONEY, _NUMBER, _TIME, _YEAR, Cue, question_cues
+from .cues import _CN_NUM, _DEFINITION, _MONEY, _NUMBER, _TIME, _YEAR, Cue, question_cues
 from .text import content_terms, fold, normalize, simplified
 
+# The phrase patterns are the cue patterns made to take the whole value: a full date
+# (2022年10月7日, 2022年底, not 2022年), a whole fraction (四分之一), a model name with
+# its letters (910B, not 昇腾910).
+_DATE = re.compile(r"(?<![0-9A-Za-z])(?:1[89]\d\d|20\d\d) ?年(?: ?\d{1,2} ?月(?: ?\d{1,2} ?日)?|[初底中末])?"
+                   r"|\d{1,2} ?月(?: ?\d{1,2} ?日)?")
+_FRACTION = re.compile(rf"[{_CN_NUM}]+分之[{_CN_NUM}]+|百分之[{_CN_NUM}点]+|(?<![\d.])\d+(?:\.\d+)? ?%")
+_MODEL_NAME = re.compile(r"(?<![A-Za-z0-9\-])(?=[A-Za-z0-9\-]*\d)(?=[A-Za-z0-9\-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9\-]*"
+                         r"[A-Za-z0-9]|[\u4e00-\u9fff]{1,4}\d{2,4}(?![年月日\dA-Za-z])|“[^”]{2,8}”")
+_ASKS_SHARE = re.compile(r"率|比例|百分|占比|份额|percent|rate|share|proportion", re.I)
+# Characters a model-name match may pick up in front of the name (的含光800 -> 含光800).
+_LEADING_FUNCTION = "的是其了和与及在为把被由从向对将"
 # Cues in the order their phrase is preferred (the most specific first).
-_ORDER = [(Cue.MONEY, _MONEY), (Cue.YEAR, _YEAR), (Cue.TIME, _TIME), (Cue.NUMBER, _NUMBER),
-          (Cue.MODEL, _MODEL), (Cue.DEFINITION, _DEFINITION)]
+_ORDER = [(Cue.MONEY, _MONEY), (Cue.YEAR, _YEAR), (Cue.TIME, _DATE), (Cue.TIME, _TIME), (Cue.NUMBER, _FRACTION),
+          (Cue.NUMBER, _NUMBER), (Cue.MODEL, _MODEL_NAME), (Cue.DEFINITION, _DEFINITION)]
+# A question that asks for the name of a thing (叫什么, 哪款芯片, which tool): the answer is
+# the quoted, titled or Latin term nearest to the question's words.
+_ASKS_NAME_ZH = re.compile(r"叫什么|叫做什么|什么名字|称为什么|称作什么|被称为|名为|比作什么|哪(?:款|个|种|部|家|项|份|条|一个|一款)"
+                           r"|什么(?:工具|软件|命令|软件包|包|芯片|平台|架构|项目|机构|法案|协议|格式|变量|文件|目录|选项|名称|产品|游戏)")
+_ASKS_NAME_EN = re.compile(r"\b(which|what)\b(?!\s+(year|date|time|month|day)\b)", re.I)
+_NAME = re.compile(r"“[^”]{1,16}”|「[^」]{1,16}」|《[^》]{1,24}》|(?<![A-Za-z0-9_./\-])[A-Za-z/.~][A-Za-z0-9_.+/~\-]*[A-Za-z0-9]"
+                   r"(?: (?:-{1,2}[A-Za-z][\w\-]*|[a-z][a-z0-9\-]+))?")
 # Items of an enumeration: short phrases joined by 、 (or a final 和/与/及).
 _LIST = re.compile(r"[^，。、；：,;:\s“”]{1,24}(?:\s*[、]\s*[^，。、；：,;:\s“”]{1,24})+(?:[和与及及以][^，。、；：,;:\s]{1,24})?")
 _CLAUSE = re.compile(r"[^，。；;：:,！？!?]+")
 
 
-def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[str] = ()) -> tuple[int, int] | None:
-    """(start, end) of the answer phrase in ``sentence``, or None when nothing stands out."""
+def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[str] = (),
+             names: bool = True) -> tuple[int, int] | None:
+    """(start, end) of the answer phrase in ``sentence``, or None when nothing stands out.
+
+    ``names``: for a question asking what something is called, the quoted, titled or Latin
+    term nearest the question's words; off, the clause that carries them (what a two-part
+    question resolves its pronoun against: :meth:`app.Assistant._bind_parts`).
+    """
     q = simplified(question)
     cues = question_cues(q, language)
     asked = normalize(q)
@@ -36,12 +60,16 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
     if len(view) != len(text):
         view = text
     for cue, pattern in _ORDER:
-        if cue not in cues:
+        if cue not in cues or (pattern is _FRACTION and not _ASKS_SHARE.search(q) and "分之" not in view):
             continue
         for m in pattern.finditer(view):
-            value = normalize(m.group())
+            start = m.start()
+            if pattern is _MODEL_NAME:
+                while start < m.end() - 1 and view[start] in _LEADING_FUNCTION:
+                    start += 1
+            value = normalize(view[start:m.end()])
             if value and value not in asked:
-                return m.start(), m.end()
+                return start, m.end()
     if Cue.PERSON in cues:
         span = _person(view, asked)
         if span:
@@ -50,16 +78,51 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
         best = max(_LIST.finditer(view), key=lambda m: m.end() - m.start(), default=None)
         if best:
             return best.start(), best.end()
+    if names and (_ASKS_NAME_ZH if language == "zh" else _ASKS_NAME_EN).search(q):
+        span = _name(view, q, asked, extra_terms)
+        if span:
+            return span
     return _clause(view, q, extra_terms)
+
+
+def _name(text: str, question: str, asked: str, extra_terms: Sequence[str]) -> tuple[int, int] | None:
+    """The quoted, titled or Latin term of ``text`` that the question does not name, nearest
+    to where the text uses the question's words (腾讯…“紫霄”, not 百度…“昆仑芯”)."""
+    names = [m for m in _NAME.finditer(text) if normalize(m.group()) and normalize(m.group()) not in asked]
+    if not names:
+        return None
+    low = fold(text)
+    terms = set(content_terms(question)) | {fold(t) for t in extra_terms}
+    at = [i for t in terms for i in _occurrences(low, t)]
+    if not at:
+        m = names[0]
+    else:
+        m = min(names, key=lambda n: (min(min(abs(n.start() - i), abs(n.end() - i)) for i in at), n.start()))
+    return m.start(), m.end()
+
+
+def _occurrences(text: str, term: str) -> list[int]:
+    """Start offsets of ``term`` in ``text``."""
+    out, i = [], text.find(term)
+    while i >= 0 and term:
+        out.append(i)
+        i = text.find(term, i + 1)
+    return out
 
 
 def _person(text: str, asked: str) -> tuple[int, int] | None:
     import jieba.posseg as pseg
 
     pos = 0
-    for word, flag in pseg.cut(text):
+    words = list(pseg.cut(text))
+    for k, (word, flag) in enumerate(words):
         if flag == "nr" and len(word) >= 2 and normalize(word) not in asked:
-            return pos, pos + len(word)
+            end = pos + len(word)
+            # jieba sometimes cuts a name's last character off as a noun (马克 + 龙).
+            if len(word) == 2 and k + 1 < len(words) and len(words[k + 1].word) == 1 \
+                    and words[k + 1].flag in ("n", "ng", "nr") and "\u4e00" <= words[k + 1].word <= "\u9fff":
+                end += 1
+            return pos, end
         pos += len(word)
     m = re.search(r"[\u4e00-\u9fff]{1,4}·[\u4e00-\u9fff]{1,5}|[A-Z][a-z]+ [A-Z][a-z]+", text)
     return (m.start(), m.end()) if m and normalize(m.group()) not in asked else None

@@ -151,6 +151,24 @@ def test_key_span_picks_what_the_question_asks_for():
     assert "阿里" in s[a:b] and "字节跳动" in s[a:b]
 
 
+def test_key_span_takes_the_whole_value_and_the_name_asked_for():
+    def span(sentence, question, language="zh"):
+        a, b = key_span(sentence, question, language)
+        return sentence[a:b]
+
+    # A whole date, a whole fraction, a model name with its letters.
+    assert span("在2022年底推出了A800。", "英伟达是什么时候推出A800的？") == "2022年底"
+    assert span("2023年10月,美国再次更新了条例。", "美国是什么时候再次更新条例的？") == "2023年10月"
+    assert span("中国市场贡献了英伟达四分之一的收入。", "中国市场贡献了多少比例的收入？") == "四分之一"
+    assert span("错误率从26%降到了15%,用了两块显卡。", "错误率从多少降到了多少？") == "26%"
+    assert span("其是昇腾910B,可以对标A100。", "华为的哪款芯片可以对标A100？") == "910B"
+    # A person's name jieba cuts short (马克 + 龙).
+    assert span("法国总统马克龙号召打造“欧洲的AI”。", "是哪位法国领导人号召打造欧洲的AI？") == "马克龙"
+    # What a thing is called: the quoted or Latin term nearest the question's words.
+    assert span("腾讯自研的芯片叫“紫霄”,百度的叫“昆仑芯”。", "腾讯自研的芯片叫什么？") == "“紫霄”"
+    assert span("新的 debmake 可以作为标准 dh-make 的代替品。", "Which newer tool can replace dh-make?", "en") == "debmake"
+
+
 def test_answers_carry_their_key_phrase(assistant):
     answer = assistant.ask("英伟达是哪一年推出CUDA的？")
     assert answer.found and "2006" in "".join(answer.key_phrases)
