@@ -434,11 +434,16 @@ class ExtractiveAnswerer:
             expanded = [i for i in self._expand(cand) if i not in used]
             # The answer phrase: in the candidate's own sentences first, else in the context
             # quoted with them (the next sentence often holds the address, the number...).
+            # What the question asks for (a year, the list, a name) in any of them beats the
+            # clause that merely carries the question's words in the first.
             key_at, key_sp = None, None
-            for i in sorted(expanded, key=lambda j: j not in cand.indices):
-                key_sp = key_span(recs[i].text, question, language, expansion)
-                if key_sp:
-                    key_at = i
+            for clause in (False, True):
+                for i in sorted(expanded, key=lambda j: j not in cand.indices):
+                    key_sp = key_span(recs[i].text, question, language, expansion, clause=clause)
+                    if key_sp:
+                        key_at = i
+                        break
+                if key_at is not None:
                     break
             for i in expanded:
                 used.add(i)

@@ -43,12 +43,14 @@ _CLAUSE = re.compile(r"[^，。；;：:,！？!?]+")
 
 
 def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[str] = (),
-             names: bool = True) -> tuple[int, int] | None:
+             names: bool = True, clause: bool = True) -> tuple[int, int] | None:
     """(start, end) of the answer phrase in ``sentence``, or None when nothing stands out.
 
     ``names``: for a question asking what something is called, the quoted, titled or Latin
     term nearest the question's words; off, the clause that carries them (what a two-part
     question resolves its pronoun against: :meth:`app.Assistant._bind_parts`).
+    ``clause``: fall back on the clause that carries the question's words when nothing the
+    question asks for (a year, a list, a name…) is in the sentence; off, None then.
     """
     q = simplified(question)
     cues = question_cues(q, language)
@@ -82,7 +84,7 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
         span = _name(view, q, asked, extra_terms)
         if span:
             return span
-    return _clause(view, q, extra_terms)
+    return _clause(view, q, extra_terms) if clause else None
 
 
 def _name(text: str, question: str, asked: str, extra_terms: Sequence[str]) -> tuple[int, int] | None:

@@ -177,6 +177,14 @@ def test_answers_carry_their_key_phrase(assistant):
     assert "2006" in cit.text[start:end]
 
 
+def test_the_list_asked_for_is_the_phrase_even_in_the_context_sentence(assistant):
+    # The matching sentence names the rush (囤粮竞赛); the next one lists who took part.
+    answer = assistant.ask("禁令生效前疯狂囤货的中国互联网巨头有哪些？")
+    assert answer.found
+    phrase = "".join(answer.key_phrases)
+    assert "字节跳动" in phrase and "百度" in phrase
+
+
 # -- confidence and the fitter ----------------------------------------------------------------
 
 def test_background_is_deterministic_and_sampled():
