@@ -201,6 +201,38 @@ def test_background_is_deterministic_and_sampled():
     assert SentenceIndex([], np.zeros((0, 8), np.float32)).background(q) is None
 
 
+def test_latin_script_sentences_are_measured_against_their_own_background(assistant):
+    """An English question is similar to any English sentence (a copyright line, a command
+    description): Latin-script sentences are centred on a background of their own, once a
+    corpus has enough of them to sample."""
+    from app.answer import LATIN_SAMPLE_MIN, _is_latin_sentence
+    from app.store import SentenceRecord
+
+    assert _is_latin_sentence("Making a Debian Package, copyright 1997 Jaldhar Vyas.")
+    assert _is_latin_sentence("$ dquilt refresh")
+    assert not _is_latin_sentence("使用 dquilt 创建 debian/patches/install.patch 补丁文件。")
+    assert not _is_latin_sentence("2006")
+    rng = np.random.default_rng(2)
+    vecs = rng.normal(size=(400, 8)).astype(np.float32)
+    vecs[:200, 0] += 3.0  # the "English" sentences share a direction
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+
+    def index(n_latin):
+        texts = ["It is the GNU hello program."] * n_latin + ["这是一个中文句子。"] * (400 - n_latin)
+        recs = [SentenceRecord(id=str(i), text=t, source="d", char_start=i, char_end=i + 1)
+                for i, t in enumerate(texts)]
+        return SentenceIndex(recs, vecs)
+
+    q = np.zeros(8, np.float32)
+    q[0] = 1.0  # an "English" question
+    rich = index(200)
+    assert rich.latin[:200].all() and not rich.latin[200:].any()
+    assert rich.latin_background(q) > rich.background(q) + 0.2
+    assert index(LATIN_SAMPLE_MIN - 1).latin_background(q) is None
+    # The article is Chinese prose: its few Latin lines share the one background.
+    assert assistant.sentences.latin_background(q) is None or assistant.sentences.latin.sum() >= LATIN_SAMPLE_MIN
+
+
 class _Case:
     def __init__(self, answerable, language="zh"):
         from eval.dataset import Question
