@@ -259,7 +259,8 @@ class ExtractiveAnswerer:
                 continue
             cos = dict(zip(idxs, (self.sentences.vectors[idxs] @ query_vector).tolist()))
             # Passages found only by BM25 have no dense score; treat them as average.
-            p_cos = p.dense_score if p.dense_score is not None else offset
+            p_off = latin_offset if _is_latin_sentence(p.text) else offset
+            p_cos = p.dense_score if p.dense_score is not None else p_off
             feats = {}
             for i in idxs:
                 low = fold(recs[i].text)
@@ -292,7 +293,7 @@ class ExtractiveAnswerer:
                         "focus_missing": float(sum(1 for f in focus if f not in unit_text)),
                         "unknown_share": unknown_share,
                         "unknown_nouns": float(unknown_nouns),
-                        "passage": p_cos - offset,
+                        "passage": p_cos - p_off,
                         "echo": echo,
                     }))
         return out
