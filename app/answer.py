@@ -368,7 +368,9 @@ class ExtractiveAnswerer:
         return chosen
 
     def _expand(self, cand: ScoredSentence) -> list[int]:
-        """Add the context a reader needs: the antecedent of a leading 这/那/它; else, for a
+        """Add the context a reader needs: the antecedent of a leading 这/那/它 (in either
+        script, two steps back at most, from the chunk before when the passage starts with
+        the sentence); else, for a
         lone sentence, the next one of its paragraph when both are short
         (``answer.context_next_chars``): documents often answer in the sentence after the
         one that matches the question; the items announced by a sentence that ends with a
@@ -379,15 +381,28 @@ class ExtractiveAnswerer:
         recs = self.sentences.records
         out = list(cand.indices)
         pos = idxs.index(out[0])
-        if _ANAPHOR.match(recs[out[0]].text) and pos > 0 and self._same_paragraph(p, idxs[pos - 1], out[0]):
-            out.insert(0, idxs[pos - 1])
+        # The antecedent may itself refer back (它… after 这一工具… after 您可以使用 cron-apt).
+        for _ in range(2):
+            if not _ANAPHOR.match(simplified(recs[out[0]].text)):
+                break
+            at = idxs.index(out[0]) if out[0] in idxs else -1
+            if at > 0 and self._same_paragraph(p, idxs[at - 1], out[0]):
+                out.insert(0, idxs[at - 1])
+            elif at <= 0:
+                # The passage starts with it: the antecedent ends the chunk before.
+                prev = self._previous_in_paragraph(out[0])
+                if prev is None:
+                    break
+                out.insert(0, prev)
+            else:
+                break
         if len(out) == 1 and pos + 1 < len(idxs) and self._same_paragraph(p, out[0], idxs[pos + 1]) \
                 and len(recs[out[0]].text) + len(recs[idxs[pos + 1]].text) <= self.config.context_next_chars:
             out.append(idxs[pos + 1])
         last = recs[out[-1]].text.rstrip()
         if last.endswith((":", "：")):
             nxt = [j for j in self.sentences.following(out[-1], 12) if j not in out]
-            items = [j for j in nxt if _ENUMERATION.match(recs[j].text)]
+            items = [j for j in nxt if _ENUMERATION.match(simplified(recs[j].text))]
             out.extend(items[:6] if len(items) >= 2 else nxt[:3])
         elif last and _UNFINISHED.search(last):
             # A sentence that stops mid-clause (…而是可以运行) goes on in the next line: the
@@ -396,6 +411,25 @@ class ExtractiveAnswerer:
             if nxt and len(recs[nxt[0]].text) <= self.config.context_next_chars:
                 out.append(nxt[0])
         return out
+
+    def _previous_in_paragraph(self, idx: int) -> int | None:
+        """The sentence before ``idx`` in its source when both are in one paragraph (read
+        from a corpus chunk that holds the two), else None."""
+        recs = self.sentences.records
+        rec = recs[idx]
+        lst = self.sentences._by_source.get(rec.source, [])
+        pos = bisect.bisect_left(lst, (rec.char_start, idx))
+        if pos == 0:
+            return None
+        prev = lst[pos - 1][1]
+        if recs[prev].heading:
+            return None
+        start, end = recs[prev].char_start, rec.char_end
+        for chunk in self.lexical.chunks:
+            if chunk.source == rec.source and chunk.char_start <= start and end <= chunk.char_end:
+                gap = chunk.text[recs[prev].char_end - chunk.char_start: rec.char_start - chunk.char_start]
+                return prev if "\n" not in gap else None
+        return None
 
     def _cite_passage(self, idx: int, preferred: Passage, passages: list[Passage]) -> Passage:
         """The passage to cite for a sentence: the candidate's own, another retrieved one, or

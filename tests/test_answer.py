@@ -461,3 +461,23 @@ def test_a_later_part_points_back_at_what_the_earlier_part_found(project, assist
     assert [p for p, _ in prepared.subquestions][1] == "which package provides fastpack HTML documentation?"
     answer = mine.ask(q)
     assert "fastpack-doc" in answer.text and "oldpack-doc" not in answer.text
+
+
+def test_a_quote_that_refers_back_brings_its_antecedent_in_either_script(project, assistant):
+    """它… after 這一工具… after 您可以使用 cron-apt: a quote opening with a pronoun or a
+    demonstrative brings the sentence it refers to, two steps back if need be, in
+    Traditional script as in Simplified."""
+    from app import Assistant
+    from app.config import load_config
+    from ingest import ingest
+
+    from .conftest import write_config
+
+    (project / "corpus" / "upgrade.txt").write_text(
+        "Debian 系統可以自動升級嗎？\n\n"
+        "可以。您可以使用 cron-apt；這一工具使用 cron 任務定期升級系統。它預設只更新軟體包列表並下載新的軟體包，但不安裝它們。\n",
+        encoding="utf-8")
+    cfg = load_config(write_config(project, answer={"min_score": -1}))
+    ingest(cfg, progress=False, embedder=assistant.embedder)
+    answer = Assistant(cfg, embedder=assistant.embedder).ask("它默认会安装下载的软件包吗？")
+    assert answer.found and "預設只更新" in answer.text and "cron-apt" in answer.text
