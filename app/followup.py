@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 from .answer import LEAD_IN, NOT_FOUND
 from .cues import Cue, question_cues
-from .text import detect_language
+from .text import detect_language, simplified_chars
 
 # 那H20呢？ / 还有百度呢: a bare entity followed by 呢. The entity must be short and must not
 # itself ask something (这场芯片战争的起因是什么呢 is a question of its own).
@@ -219,7 +219,12 @@ def followup_candidates(question: str, history: Sequence[Any] | None) -> list[st
         resolved_last = resolve_followup(last, turns[-4:-1])
         if resolved_last != last and len(resolved_last) <= 200:
             last = resolved_last
-    q = question.strip()
+    # The rules are written in Simplified script; a conversation in Traditional (這個, 為什麼,
+    # 誰) is read in Simplified, and a rewrite comes out in Simplified (retrieval folds the
+    # script anyway). A question that is not rewritten is returned as asked.
+    q = simplified_chars(question.strip())
+    last = simplified_chars(last)
+    last_answer = simplified_chars(last_answer) if isinstance(last_answer, str) else last_answer
     lang = detect_language(q)
     m = (_WHAT_ABOUT_ZH if lang == "zh" else _WHAT_ABOUT_EN).match(q)
     if m and not (lang == "zh" and _QUESTION_WORD_ZH.search(m.group(1))) \
@@ -327,7 +332,7 @@ def _comma_questions(part: str) -> list[str]:
     (a question word in each, and at least four characters); else [part]."""
     pieces = [p.strip() for p in re.split(r"[，,]", part)]
     if len(pieces) < 2 or detect_language(part) != "zh" or any(
-            len(p) < 4 or not _QUESTION_WORD_ZH.search(p) for p in pieces):
+            len(p) < 4 or not _QUESTION_WORD_ZH.search(simplified_chars(p)) for p in pieces):
         return [part]
     return pieces
 
@@ -346,5 +351,5 @@ def may_depend_on_history(question: str, history: Sequence[Any] | None) -> bool:
         return True
     q = question.strip()
     if detect_language(q) == "zh":
-        return bool(_DEICTIC_ZH.search(q)) or len(q) <= 8
+        return bool(_DEICTIC_ZH.search(simplified_chars(q))) or len(q) <= 8
     return bool(_PRONOUN_EN.search(q) or re.search(r"\b(this|that|these|those)\b", q, re.I)) or len(q.split()) <= 3

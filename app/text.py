@@ -103,6 +103,20 @@ def simplified(text: str) -> str:
     return _t2s().convert(text) if _HAS_CJK.search(text) else text
 
 
+@lru_cache(maxsize=1)
+def _t2s_chars():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def simplified_chars(text: str) -> str:
+    """``text`` with Traditional characters written in Simplified, character for character
+    and without phrase changes (文件 stays 文件): for text that is shown or searched again,
+    such as a rewritten follow-up question."""
+    return _t2s_chars().convert(text) if _HAS_CJK.search(text) else text
+
+
 def fold(text: str) -> str:
     """The form used for every lexical comparison: NFKC, lower-case, Simplified script.
 

@@ -481,3 +481,19 @@ def test_a_quote_that_refers_back_brings_its_antecedent_in_either_script(project
     ingest(cfg, progress=False, embedder=assistant.embedder)
     answer = Assistant(cfg, embedder=assistant.embedder).ask("它默认会安装下载的软件包吗？")
     assert answer.found and "預設只更新" in answer.text and "cron-apt" in answer.text
+
+
+def test_followups_in_traditional_script_are_resolved_too():
+    """The follow-up rules read a Traditional conversation as Simplified (這個, 為什麼, 誰):
+    a rewrite comes out in Simplified characters (no phrase changes: 文件 stays 文件), a
+    standalone question as asked."""
+    from app.followup import followup_candidates, may_depend_on_history
+
+    h = [("英偉達在2022年底推出了哪些特供版晶片？", "英偉達在2022年底推出了“特供版”A800和H800晶片。")]
+    assert followup_candidates("為什麼？", h) == ["英伟达在2022年底推出了哪些特供版晶片？ 为什么？"]
+    assert followup_candidates("它是哪一年推出的？", [("華為的異構計算架構叫什麼？", "遷移到華為的CANN(異構計算架構)之上。")])[0] \
+        == "CANN是哪一年推出的？"
+    assert followup_candidates("華為的晶片叫什麼？", h) == ["華為的晶片叫什麼？"]
+    assert may_depend_on_history("這款晶片是誰造的？", h)
+    assert followup_candidates("用它怎么查出一个文件属于哪个软件包？", [("apt 依赖什么？", "apt 依赖 dpkg。")]) == [
+        "用dpkg怎么查出一个文件属于哪个软件包？"]
