@@ -495,5 +495,5 @@ def test_followups_in_traditional_script_are_resolved_too():
         == "CANN是哪一年推出的？"
     assert followup_candidates("華為的晶片叫什麼？", h) == ["華為的晶片叫什麼？"]
     assert may_depend_on_history("這款晶片是誰造的？", h)
-    assert followup_candidates("用它怎么查出一个文件属于哪个软件包？", [("apt 依赖什么？", "apt 依赖 dpkg。")]) == [
-        "用dpkg怎么查出一个文件属于哪个软件包？"]
+    assert followup_candidates("用它怎么查出一个文件属于哪个软件包？", [("apt 依赖什么？", "apt 依赖 dpkg。")])[0] \
+        == "用dpkg怎么查出一个文件属于哪个软件包？"
