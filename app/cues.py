@@ -148,7 +148,16 @@ def question_focus(question: str) -> list[tuple[str, bool]]:
                 j += step
             if 0 <= j < len(toks):
                 t = toks[j].lower()
+                if step == 1 and j == i + 1 and tok in _COUNT_WORDS and len(t) == 2 and t[0] in _MEASURES:
+                    # 多少天才会…: a count asks for the unit (天); jieba may glue it to the
+                    # next character (天才, 年后), which names nothing the text must contain.
+                    continue
                 if t not in _STOPWORDS and len(t) >= 2 and any(ch.isalnum() for ch in t):
                     focus.append((t, pairs[j][1].startswith("n")))
     return list(dict.fromkeys(focus))
+
+
+# Question words that ask for a count, and the units a count is given in.
+_COUNT_WORDS = {"多少", "几"}
+_MEASURES = set("天年月日周个次种位名家台块张件本页层倍分秒")
 

@@ -195,6 +195,13 @@ def test_cues_that_read_the_question_word_in_context():
     assert not sentence_has(Cue.PERSON, "这个软件包可以直接安装。")
 
 
+def test_a_count_asks_for_its_unit_not_for_what_jieba_glues_to_it():
+    # 多少天才会: jieba reads 天才 (genius); the question names no such thing.
+    assert [f for f, _ in question_focus("unstable 里修好的软件包一般要等多少天才会进入 testing？")] == ["一般"]
+    assert ("纳米", True) in question_focus("昇腾910B采用的是多少纳米的制程工艺？")
+    assert ("员工", True) in question_focus("英伟达一共有多少名员工？")
+
+
 def test_cues_accept_digits_spaced_off_from_their_unit():
     # Documents that space Latin and digits off from Chinese (1993 年, 5 天) still give a
     # year, a date or a quantity; a spaced year is still not a quantity.
