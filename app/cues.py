@@ -152,11 +152,17 @@ def question_focus(question: str) -> list[tuple[str, bool]]:
                     # 多少天才会…: a count asks for the unit (天); jieba may glue it to the
                     # next character (天才, 年后), which names nothing the text must contain.
                     continue
+                if tok in _MANNER_WORDS and not pairs[j][1].startswith("n"):
+                    # 怎么确认 / 如何解决 / 为什么没法: the verb names the task, not what the
+                    # answer says (use lsb_release, replace it with foo2).
+                    continue
                 if t not in _STOPWORDS and len(t) >= 2 and any(ch.isalnum() for ch in t):
                     focus.append((t, pairs[j][1].startswith("n")))
     return list(dict.fromkeys(focus))
 
 
+# Question words that ask how or why: the words next to them name the task or the event.
+_MANNER_WORDS = {"怎么", "如何", "怎样", "为什么", "为何"}
 # Question words that ask for a count, and the units a count is given in.
 _COUNT_WORDS = {"多少", "几"}
 _MEASURES = set("天年月日周个次种位名家台块张件本页层倍分秒")

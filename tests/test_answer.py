@@ -202,6 +202,14 @@ def test_a_count_asks_for_its_unit_not_for_what_jieba_glues_to_it():
     assert ("员工", True) in question_focus("英伟达一共有多少名员工？")
 
 
+def test_the_verb_after_how_or_why_is_the_task_not_a_focus_word():
+    # 怎么确认 / 怎么解决 name the task; the answer says how (use lsb_release), not "confirm".
+    assert "确认" not in [f for f, _ in question_focus("我有一台装好 Debian 的机器，怎么确认它跟踪的是哪个发布版本？")]
+    assert "解决" not in [f for f, _ in question_focus("依赖库在 Debian 里找不到同名版本，打包时一般怎么解决？")]
+    # The verb of a fact question stays: a year sentence without 出生 does not answer it.
+    assert ("出生", False) in question_focus("黄仁勋是哪一年出生的？")
+
+
 def test_cues_accept_digits_spaced_off_from_their_unit():
     # Documents that space Latin and digits off from Chinese (1993 年, 5 天) still give a
     # year, a date or a quantity; a spaced year is still not a quantity.
