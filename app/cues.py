@@ -156,11 +156,17 @@ def question_focus(question: str) -> list[tuple[str, bool]]:
                     # 怎么确认 / 如何解决 / 为什么没法: the verb names the task, not what the
                     # answer says (use lsb_release, replace it with foo2).
                     continue
+                if t in _LIGHT_NOUNS:
+                    continue  # 缩水版产品是哪两款: the answer names the thing (A800), not 产品
                 if t not in _STOPWORDS and len(t) >= 2 and any(ch.isalnum() for ch in t):
                     focus.append((t, pairs[j][1].startswith("n")))
     return list(dict.fromkeys(focus))
 
 
+# Nouns that only stand for the thing asked about (产品, 东西, 方法, 原因): an answer names
+# the thing itself, so it rarely repeats them.
+_LIGHT_NOUNS = {"产品", "东西", "事情", "事物", "情况", "问题", "方面", "方式", "方法", "办法", "途径", "手段", "内容",
+                "地方", "部分", "因素", "原因", "结果", "目的", "作用", "类型", "种类", "东东"}
 # Question words that ask how or why: the words next to them name the task or the event.
 _MANNER_WORDS = {"怎么", "如何", "怎样", "为什么", "为何"}
 # Question words that ask for a count, and the units a count is given in.

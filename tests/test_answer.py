@@ -210,6 +210,12 @@ def test_the_verb_after_how_or_why_is_the_task_not_a_focus_word():
     assert ("出生", False) in question_focus("黄仁勋是哪一年出生的？")
 
 
+def test_a_noun_that_only_stands_for_the_thing_asked_is_not_a_focus_word():
+    # 缩水版产品是哪两款: the answer names the products (A800 和 H800芯片), not 产品.
+    assert "产品" not in [f for f, _ in question_focus("英伟达推出的缩水版产品是哪两款？")]
+    assert ("售价", True) in question_focus("H20芯片在中国市场的售价是多少？")
+
+
 def test_cues_accept_digits_spaced_off_from_their_unit():
     # Documents that space Latin and digits off from Chinese (1993 年, 5 天) still give a
     # year, a date or a quantity; a spaced year is still not a quantity.
