@@ -193,6 +193,13 @@ class SentenceIndex:
                     break
         return out
 
+    def previous(self, idx: int) -> int | None:
+        """The sentence just before sentence ``idx`` in its source (None for the first)."""
+        rec = self.records[idx]
+        lst = self._by_source.get(rec.source, [])
+        pos = bisect.bisect_left(lst, (rec.char_start, idx))
+        return lst[pos - 1][1] if pos > 0 else None
+
     def within(self, source: str, start: int, end: int) -> list[int]:
         """Indices of the quotable sentences lying inside [start, end) of a source (headings
         are context for retrieval, not answers)."""
@@ -417,12 +424,8 @@ class ExtractiveAnswerer:
         from a corpus chunk that holds the two), else None."""
         recs = self.sentences.records
         rec = recs[idx]
-        lst = self.sentences._by_source.get(rec.source, [])
-        pos = bisect.bisect_left(lst, (rec.char_start, idx))
-        if pos == 0:
-            return None
-        prev = lst[pos - 1][1]
-        if recs[prev].heading:
+        prev = self.sentences.previous(idx)
+        if prev is None or recs[prev].heading:
             return None
         start, end = recs[prev].char_start, rec.char_end
         for chunk in self.lexical.chunks:

@@ -378,9 +378,9 @@ class Assistant:
         """Resolve a later part's pronoun against what the earlier part's answer names, not
         only its words: in "which tool can replace dh-make, and which package provides its
         documentation?" *its* is the tool the first part finds (debmake), not dh-make. Each
-        rewrite (:func:`followup_candidates` with the earlier part's best sentence as its
-        answer) is scored on the retrieved passages and the best kept, as for a follow-up
-        turn. Parts without a pronoun cost nothing."""
+        rewrite (:func:`app.followup.part_rewrites` with the earlier part's best sentence,
+        or its answer phrase, as its answer) is scored on the retrieved passages and the
+        best kept, as for a follow-up turn. Parts without a pronoun cost nothing."""
         answerer = self._answerers[AnswerMode.EXTRACTIVE]
         out = list(parts)
         for k in range(1, min(len(raw), len(parts))):

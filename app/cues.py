@@ -172,4 +172,3 @@ _MANNER_WORDS = {"怎么", "如何", "怎样", "为什么", "为何"}
 # Question words that ask for a count, and the units a count is given in.
 _COUNT_WORDS = {"多少", "几"}
 _MEASURES = set("天年月日周个次种位名家台块张件本页层倍分秒")
-

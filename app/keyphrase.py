@@ -89,7 +89,8 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
 
 def _name(text: str, question: str, asked: str, extra_terms: Sequence[str]) -> tuple[int, int] | None:
     """The quoted, titled or Latin term of ``text`` that the question does not name, nearest
-    to where the text uses the question's words (腾讯…“紫霄”, not 百度…“昆仑芯”)."""
+    to where the text uses the question's words (腾讯自研的芯片叫“紫霄”,百度的叫“昆仑芯”:
+    紫霄 for 腾讯自研的芯片叫什么)."""
     names = [m for m in _NAME.finditer(text) if normalize(m.group()) and normalize(m.group()) not in asked]
     if not names:
         return None
