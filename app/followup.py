@@ -241,25 +241,15 @@ def followup_candidates(question: str, history: Sequence[Any] | None) -> list[st
             topic = _topic_terms(last, new_entity)
             return [f"关于{new_entity}：{'、'.join(topic)}" if topic else f"关于{new_entity}"]
         return [f"What about {new_entity}? ({last})"]
-    if lang == "zh":
-        import jieba
-
-        # A subject pronoun (它的中文全称是什么), or one anywhere in a question that names
-        # nothing of its own (发布它的是哪个机构).
-        tokens = [t for t in jieba.lcut(q) if t.strip()]
-        pron = tokens[0] if tokens and tokens[0] in _PRONOUNS_ZH else next(
-            (t for t in tokens if t in _PRONOUNS_ZH), None) if not _names_named_entity(q) else None
-        if pron:
-            at = q.index(pron)
-            refs = _referents(last, last_answer, person=pron[0] in "他她")
-            if refs:
-                return [q[:at] + ref + q[at + len(pron):] for ref in refs]
-    else:
-        pron = _PRONOUN_EN.search(q)
-        if pron and not _names_own_entity(q, lang):
-            refs = _referents(last, last_answer)
-            if refs:
-                return [q[:pron.start()] + ref + q[pron.end():] for ref in refs]
+    # A subject pronoun (它的中文全称是什么, it), or one anywhere in a question that names
+    # nothing of its own (发布它的是哪个机构).
+    ref = back_reference(q)
+    if ref and ((lang == "zh" and ref[0] == 0) or not (
+            _names_named_entity(q) if lang == "zh" else _names_own_entity(q, lang))):
+        at, end, person = ref
+        refs = _referents(last, last_answer, person=person)
+        if refs:
+            return [q[:at] + r + q[end:] for r in refs]
     # Short, or pointing back (为什么这么叫？), and naming nothing of its own: search it with
     # the previous question.
     short = (len(q) <= 8 or bool(_POINTING_BACK.search(q))) if lang == "zh" else len(q.split()) <= 3
@@ -277,11 +267,12 @@ def back_reference(part: str) -> tuple[int, int, bool] | None:
     if detect_language(part) == "zh":
         import jieba
 
-        pron = next((t for t in jieba.lcut(part) if t in _PRONOUNS_ZH), None)
-        if pron is None:
-            return None
-        at = part.index(pron)
-        return at, at + len(pron), pron[0] in "他她"
+        at = 0
+        for tok in jieba.lcut(part):
+            if tok in _PRONOUNS_ZH:
+                return at, at + len(tok), tok[0] in "他她"
+            at += len(tok)
+        return None
     m = _PRONOUN_EN.search(part)
     return (m.start(), m.end(), False) if m else None
 
