@@ -200,6 +200,20 @@ class SentenceIndex:
         pos = bisect.bisect_left(lst, (rec.char_start, idx))
         return lst[pos - 1][1] if pos > 0 else None
 
+    def around(self, idx: int, n: int) -> tuple[list[int], list[int]]:
+        """Up to ``n`` quotable sentences before (nearest first) and after sentence ``idx``
+        in its source, stopping at a heading: the neighbours that can belong to its list."""
+        rec = self.records[idx]
+        lst = self._by_source.get(rec.source, [])
+        pos = bisect.bisect_left(lst, (rec.char_start, idx))
+        sides: tuple[list[int], list[int]] = ([], [])
+        for side, step in zip(sides, (-1, 1)):
+            j = pos + step
+            while 0 <= j < len(lst) and len(side) < n and not self.records[lst[j][1]].heading:
+                side.append(lst[j][1])
+                j += step
+        return sides
+
     def within(self, source: str, start: int, end: int) -> list[int]:
         """Indices of the quotable sentences lying inside [start, end) of a source (headings
         are context for retrieval, not answers)."""
@@ -419,6 +433,44 @@ class ExtractiveAnswerer:
                 out.append(nxt[0])
         return out
 
+    def _list_items(self, out: list[int]) -> tuple[list[int], set[int]]:
+        """``out`` with the other items of the lists its sentences belong to, in document
+        order, and the items themselves (the answer phrases), for a question that asks for
+        a list (哪几种, 哪些). Documents set list items on lines of their own, and the
+        best-matching item (or the sentence after the list, 当这些事情发生时) names only one
+        of them. An item is a short line without sentence-final punctuation (aptitude 命令 /
+        the packages 页面), or a line opening with the same four characters as its siblings
+        (有时候，某个软件包… ×3); the items right after a quoted sentence count too
+        (现在你有了一系列的补丁。 + two patch lines)."""
+        recs = self.sentences.records
+        items: list[int] = []
+        todo = list(out)
+        for i in out:
+            # 当这些事情发生时 / 上述 sums up the list before it: that list is the answer.
+            prev = self.sentences.previous(i)
+            if _LIST_BACK.match(simplified(recs[i].text)) and prev is not None and not recs[prev].heading \
+                    and prev not in out:
+                todo.append(prev)
+        for i in todo:
+            before, after = self.sentences.around(i, _LIST_WINDOW)
+            run: list[int] = []
+            if _is_item(recs[i].text):
+                # The run of items the sentence is part of.
+                for side in (before, after):
+                    run += _leading_items(side, recs)
+                if run:
+                    run.append(i)
+            elif len(after) >= 2 and all(_is_item(recs[j].text) for j in after[:2]):
+                run += _leading_items(after, recs)  # the items announced by the sentence
+            key = _item_prefix(recs[i].text)
+            siblings = [j for j in before + after if key and _item_prefix(recs[j].text) == key]
+            items += run + (siblings + [i] if siblings else [])
+        members = set(items)
+        added = [j for j in dict.fromkeys(items + todo) if j not in out][:_LIST_MAX_ADDED]
+        # Document order: a list reads as the document sets it.
+        ordered = sorted(out + added, key=lambda j: (recs[j].source, recs[j].char_start)) if added else out
+        return ordered, members & set(ordered)
+
     def _previous_in_paragraph(self, idx: int) -> int | None:
         """The sentence before ``idx`` in its source when both are in one paragraph (read
         from a corpus chunk that holds the two), else None."""
@@ -494,6 +546,7 @@ class ExtractiveAnswerer:
         if top is None or confidence < self.threshold(language) or not content_terms(question):
             return Answer(question=question, text=NOT_FOUND[language], found=False, citations=[],
                           passages=passages, language=language, confidence=confidence)
+        cues = question_cues(simplified(question), language)
         citations: dict[str, Citation] = {}
         parts: list[str] = []
         key_phrases: list[str] = []
@@ -501,13 +554,16 @@ class ExtractiveAnswerer:
         recs = self.sentences.records
         for cand in chosen:
             run_text, run_cit, prev = "", None, -1
-            expanded = [i for i in self._expand(cand) if i not in used]
+            expanded, items = self._expand(cand), set()
+            if Cue.LIST in cues:
+                expanded, items = self._list_items(expanded)
+            expanded = [i for i in expanded if i not in used]
             # The answer phrase: in the candidate's own sentences first, else in the context
             # quoted with them (the next sentence often holds the address, the number...).
             # What the question asks for (a year, the list, a name) in any of them beats the
             # clause that merely carries the question's words in the first.
             key_at, key_sp = None, None
-            for clause in (False, True):
+            for clause in ((False, True) if not items else ()):  # a list's phrases are its items
                 for i in sorted(expanded, key=lambda j: j not in cand.indices):
                     key_sp = key_span(recs[i].text, question, language, expansion, clause=clause)
                     if key_sp:
@@ -524,16 +580,20 @@ class ExtractiveAnswerer:
                 rec = recs[i]
                 rel = rec.char_start - p.char_start
                 cit.highlights.append((rel, rel + len(rec.text)))
-                if i == key_at:
-                    cit.key_spans.append((rel + key_sp[0], rel + key_sp[1]))
-                    key_phrases.append(rec.text[key_sp[0]:key_sp[1]])
+                if i == key_at or i in items:
+                    a, b = key_sp if i == key_at else (0, len(rec.text))
+                    cit.key_spans.append((rel + a, rel + b))
+                    key_phrases.append(rec.text[a:b])
                 if run_cit is not None and cit is not run_cit:
                     parts.append(f"{run_text}[{run_cit.number}]")
                     run_text = ""
                 elif run_text and self.sentences.following(prev, 1) != [i]:
                     run_text += _ELLIPSIS  # sentences skipped in between (list items)
-                elif run_text and not (is_cjk(run_text[-1]) or is_cjk(rec.text[0])):
-                    run_text += " "  # Latin-script sentences keep their space
+                elif run_text and not (is_cjk(run_text[-1]) or is_cjk(rec.text[0])) \
+                        or run_text and not _NOT_ITEM_END.search(run_text):
+                    # Latin-script sentences keep their space; lines without end punctuation
+                    # (list items, a command) are set apart by one.
+                    run_text += " "
                 run_text += _FOOTNOTE.sub(r"［\1］", rec.text)
                 run_cit, prev = cit, i
             if run_cit is not None:
@@ -575,6 +635,44 @@ _FOOTNOTE = re.compile(r"\[(\d+)\]")
 
 # A sentence that starts an enumerated item: 第一, 其二, 首先, 1. / (2)
 _ENUMERATION = re.compile(r"^\s*(第[一二三四五六七八九十]+|其[一二三四五]|[一二三四五]是|首先|其次|再次|最后|[（(]?\d+[)）.、])")
+# List items (:meth:`ExtractiveAnswerer._list_items`): how far from a quoted sentence its
+# siblings may lie, how many are added, and the longest line that reads as an item.
+_LIST_WINDOW = 6
+_LIST_MAX_ADDED = 8
+_ITEM_CHARS = 80
+# Punctuation that ends a sentence or announces more (：，): an item line has none at its end.
+_NOT_ITEM_END = re.compile(r"[。！？!?；;.…:：，,、]\s*$")
+
+
+# A command line ($ make, # apt install) is code, not a list item.
+_PROMPT = re.compile(r"^\s*[$#>] ")
+# A sentence that opens by summing up what came before (当这些…, 上述…).
+_LIST_BACK = re.compile(r"^.{0,2}(这些|这几|上述|以上|前述)")
+
+
+def _is_item(text: str) -> bool:
+    """Whether a sentence reads as a list item: a short line with no sentence-final
+    punctuation (the sentence splitter ends a sentence there only at a line break)."""
+    return len(text) <= _ITEM_CHARS and not _NOT_ITEM_END.search(text) and not _PROMPT.match(text)
+
+
+def _leading_items(side: Sequence[int], recs: Sequence[SentenceRecord]) -> list[int]:
+    """The sentences of ``side`` (nearest first) up to the first that is not a list item."""
+    run = []
+    for j in side:
+        if not _is_item(recs[j].text):
+            break
+        run.append(j)
+    return run
+
+
+def _item_prefix(text: str) -> str | None:
+    """The first four characters (spaces dropped) when three or more of them are Chinese:
+    parallel list items open the same way (有时候，某个软件包…, 对于仓库中…区的软件)."""
+    head = re.sub(r"\s+", "", simplified(text))[:4]
+    return head if len(head) == 4 and sum(1 for ch in head if is_cjk(ch)) >= 3 else None
+
+
 # A sentence that ends mid-clause: on a CJK character or a Latin word character with no
 # sentence-final punctuation (。！？.!?…) or closing bracket/quote after it.
 _UNFINISHED = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]$")

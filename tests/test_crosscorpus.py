@@ -185,6 +185,45 @@ def test_the_list_asked_for_is_the_phrase_even_in_the_context_sentence(assistant
     assert "字节跳动" in phrase and "百度" in phrase
 
 
+LISTS = """检查备份是否完整，有几种办法可供选择：
+校验和命令
+备份软件自带的验证功能
+手动抽查若干文件
+如果这几种办法都通过，备份就可以放心使用。
+打印机用久了难免出问题。
+有时候，打印机可能无法连接到无线网络。
+有时候，打印机可以连接，但打印出来的是空白页。
+有时候，打印机会卡纸并停止工作。
+当这些情况发生时，我们就说打印机罢工了。
+换墨盒之前请先关闭电源。
+"""
+
+
+def test_a_list_question_gets_every_item_of_the_list_the_document_sets_out(project):
+    from app import Assistant
+    from app.config import load_config
+    from ingest import ingest
+
+    (project / "corpus" / "manual.txt").write_text(LISTS, encoding="utf-8")
+    cfg = load_config(write_config(project))
+    ingest(cfg, progress=False)
+    assistant = Assistant(cfg)
+    # Item lines without end punctuation, after a line that announces them.
+    answer = assistant.ask("检查备份是否完整有哪几种办法？")
+    assert answer.found, answer.text
+    for item in ("校验和命令", "备份软件自带的验证功能", "手动抽查若干文件"):
+        assert item in answer.text and item in answer.key_phrases
+    # Parallel sentences (有时候，…) summed up by the sentence after them (当这些…).
+    answer = assistant.ask("打印机罢工具体指哪几种情况？")
+    assert answer.found, answer.text
+    for item in ("无法连接到无线网络", "空白页", "卡纸"):
+        assert item in answer.text and item in "".join(answer.key_phrases)
+    # A question that does not ask for a list gets no list.
+    answer = assistant.ask("换墨盒之前要先做什么？")
+    assert answer.found and "关闭电源" in answer.text
+    assert "卡纸" not in answer.text and "校验和" not in answer.text
+
+
 # -- confidence and the fitter ----------------------------------------------------------------
 
 def test_background_is_deterministic_and_sampled():
