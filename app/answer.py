@@ -19,6 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from .config import AnswerConfig
+from .crosslingual import CrossLingual
 from .cues import Cue, question_cues, question_focus, sentence_has, strip_question_values
 from .keyphrase import key_span
 from .passages import Answer, Citation, Passage
@@ -232,11 +233,13 @@ class ExtractiveAnswerer:
     """Compose short cited answers from verbatim sentences, or abstain."""
 
     def __init__(self, config: AnswerConfig, sentences: SentenceIndex, lexical: LexicalIndex,
-                 weights: Weights | None = None):
+                 weights: Weights | None = None, crosslingual: CrossLingual | None = None):
         self.config = config
         self.sentences = sentences
         self.lexical = lexical
         self.weights = weights or Weights()
+        #: Tells a Latin name the corpus writes in Chinese (Huawei = 华为) from one it lacks.
+        self.crosslingual = crosslingual or CrossLingual(lexical)
 
     def candidates(self, question: str, query_vector: np.ndarray, passages: Sequence[Passage], language: str,
                    expansion: Sequence[str] = ()) -> list[Option]:
@@ -256,12 +259,25 @@ class ExtractiveAnswerer:
             terms = [t for t in terms if self.lexical.known(t)]
             # Plus the Chinese corpus terms the question's words translate to.
             terms += [t for t in content_terms(" ".join(expansion)) if t not in terms and self.lexical.known(t)]
+        elif expansion:
+            # Latin names the corpus writes in Chinese (Baidu -> 百度) count as their Chinese.
+            translated = self.crosslingual.names(question)
+            terms = [t for t in terms if t not in translated]
+            terms += [t for t in content_terms(" ".join(expansion)) if t not in terms]
         weights = {t: self.lexical.idf(t) for t in terms}
         total = sum(weights.values())
         cues = question_cues(question, language)
         hard_cues = cues - {Cue.LIST}
         focus = question_focus(question) if language == "zh" else []
         unknown_nouns = sum(1 for f, noun in focus if noun and not self._names_known_thing(f))
+        if language == "zh":
+            # A Latin word in a Chinese question names something (dput, snap, DPL): when the
+            # corpus never writes it, in Latin or in Chinese (Huawei = 华为), the corpus does
+            # not speak of that thing.
+            named = {f for f, noun in focus if noun}  # already counted
+            unknown_nouns += sum(1 for t in asked if _LATIN_NAME.fullmatch(t) and t not in named
+                                 and not self.lexical.known(t) and not self.lexical.in_text(t)
+                                 and not self.crosslingual.name_terms(t))
         focus = [f for f, _ in focus]
         unknown = sum(v for t, v in weights.items() if not self.lexical.known(t) and not self.lexical.in_text(t))
         unknown_share = unknown / total if total else 0.0
@@ -635,6 +651,9 @@ _FOOTNOTE = re.compile(r"\[(\d+)\]")
 
 # A sentence that starts an enumerated item: 第一, 其二, 首先, 1. / (2)
 _ENUMERATION = re.compile(r"^\s*(第[一二三四五六七八九十]+|其[一二三四五]|[一二三四五]是|首先|其次|再次|最后|[（(]?\d+[)）.、])")
+# A Latin-script name in a (folded) question: letters, digits and . - _ with a letter.
+_LATIN_NAME = re.compile(r"(?=[a-z0-9._\-]*[a-z])[a-z0-9][a-z0-9._\-]*")
+
 # List items (:meth:`ExtractiveAnswerer._list_items`): how far from a quoted sentence its
 # siblings may lie, how many are added, and the longest line that reads as an item.
 _LIST_WINDOW = 6

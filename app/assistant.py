@@ -121,13 +121,14 @@ class Assistant:
             log.warning("%s: %s", store.name, problem)
         sentences = SentenceIndex(records, vectors)
         retriever = Retriever(self.config.retrieval, dense, self.embedder, lexical, sentences)
-        extractive = ExtractiveAnswerer(self.config.answer, sentences, lexical, self._weights)
+        crosslingual = CrossLingual(lexical)
+        extractive = ExtractiveAnswerer(self.config.answer, sentences, lexical, self._weights, crosslingual)
         verifier = index_verifier(self.embedder, sentences, lexical, self._lock)
         # Both modes are ready; the LLM client connects only when first used.
         answerers = {AnswerMode.EXTRACTIVE: extractive,
                      AnswerMode.LLM: LLMAnswerer(self.config.llm, extractive, verifier, self._lock)}
         return (store, lexical, sentences, retriever, answerers[self.config.answer.mode], answerers,
-                sorted({c.source for c in dense.chunks}), CrossLingual(lexical), verifier, integrity)
+                sorted({c.source for c in dense.chunks}), crosslingual, verifier, integrity)
 
     def _swap(self, state: tuple) -> None:
         (self.store, self.lexical, self.sentences, self.retriever, self.answerer, self._answerers, self.sources,
@@ -358,7 +359,9 @@ class Assistant:
                       ) -> PreparedQuestion:
         """Expansion, embedding and retrieval for one standalone question."""
         # An English question over Chinese text: its words in the corpus's own terms.
-        expansion = self.crosslingual.expand(resolved) if language == "en" else []
+        # A Chinese one: the Latin names it uses that the corpus writes in Chinese (Baidu).
+        expansion = self.crosslingual.expand(resolved) if language == "en" else \
+            [t for terms in self.crosslingual.names(resolved).values() for t in terms]
         parts = split_subquestions(resolved)
         # The embedder is thread-safe and batches questions that arrive together
         # (app.embeddings.QueryBatcher), so it runs outside the index lock.

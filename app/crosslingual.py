@@ -140,6 +140,24 @@ class CrossLingual:
         present = [t for t in dict.fromkeys(terms) if self._present(t)]
         return sorted(present, key=lambda t: self.lexical.idf(t))
 
+    def name_terms(self, word: str) -> list[str]:
+        """Corpus words a Latin name is the pinyin of (Huawei -> 华为), most used first.
+        Dictionary glosses are left out: they translate words (depends -> 依赖), not names;
+        and a name in the corpus's own glossary is in its text already."""
+        return self._df_rank(cedict()[1].get(word.lower(), []))
+
+    def names(self, question: str) -> dict[str, list[str]]:
+        """The Latin names of a Chinese question that the corpus writes only in Chinese, each
+        with the corpus words it stands for (Baidu 自研的芯片 -> {baidu: [百度]})."""
+        out: dict[str, list[str]] = {}
+        for word in _QWORD.findall(question):
+            w = word.lower()
+            if len(w) >= 3 and w not in _STOPWORDS and not self._present(w):
+                terms = self.name_terms(w)
+                if terms:
+                    out[w] = terms[:PER_WORD]
+        return out
+
     def expand(self, question: str) -> list[str]:
         """Chinese corpus terms for an English question (possibly none)."""
         low = question.lower()

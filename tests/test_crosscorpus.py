@@ -71,6 +71,24 @@ def test_expansion_uses_the_corpus_glossary_pinyin_and_the_dictionary():
     assert stem("companies") == "company" and stem("chips") == "chip"
 
 
+def test_latin_names_in_a_chinese_question_are_read_as_the_corpus_writes_them():
+    lex = _lexical("华为的“备胎”——昇腾(Ascend)系列AI芯片已经迭代了数轮。", "百度自研的“昆仑芯”也是一家公司的芯片。")
+    x = CrossLingual(lex)
+    # Pinyin translates a name; one the corpus writes needs no translation, and a
+    # dictionary gloss (company -> 公司) is no name.
+    assert x.names("Baidu 和 Ascend 的芯片") == {"baidu": ["百度"]}
+    assert x.names("Company 的芯片") == {}
+    assert x.name_terms("graphcore") == []
+
+
+def test_a_chinese_question_about_a_latin_name_the_corpus_lacks_abstains(assistant):
+    # The corpus never writes Graphcore, in Latin or in Chinese: it does not speak of it.
+    assert not assistant.ask("Graphcore 自研的芯片叫什么？").found
+    # Baidu it writes as 百度: the question is read as 百度自研的芯片叫什么.
+    answer = assistant.ask("Baidu 自研的芯片叫什么？")
+    assert answer.found and "昆仑芯" in answer.text, answer.text
+
+
 def test_cedict_is_bundled():
     by_gloss, by_pinyin = cedict()
     assert "芯片" in by_gloss["chip"] and "昆仑" in by_pinyin["kunlun"]
