@@ -185,6 +185,12 @@ def test_cues_that_read_the_question_word_in_context():
     # 哪几个 asks which ones (a list), 几个 how many.
     assert question_cues("一个源码包通常由哪几个文件组成？", "zh") == {Cue.LIST}
     assert Cue.NUMBER in question_cues("英伟达推出了几个版本？", "zh")
+    # 几年/几天 ask how long; 最初几年 / 近几天 / 几年前 are "a few", 几月几日 a date.
+    assert question_cues("稳定版能获得几年的安全更新？", "zh") == {Cue.NUMBER}
+    assert question_cues("要等几天才会进入 testing？", "zh") == {Cue.NUMBER}
+    for q in ("它最初几年受欢迎吗？", "近几天发生了什么？", "几年前发生了什么？"):
+        assert Cue.NUMBER not in question_cues(q, "zh"), q
+    assert question_cues("几月几日发布？", "zh") == {Cue.TIME}
     # "when" as a conjunction asks for no time; as a question word it does.
     assert Cue.TIME not in question_cues("When one source package builds several binary packages, "
                                          "which directory is used?", "en")
