@@ -278,6 +278,10 @@ class ExtractiveAnswerer:
             unknown_nouns += sum(1 for t in asked if _LATIN_NAME.fullmatch(t) and t not in named
                                  and not self.lexical.known(t) and not self.lexical.in_text(t)
                                  and not self.crosslingual.name_terms(t))
+        else:
+            # An English question's words are not names, but a file path or identifier is
+            # (debian/compat, dh_auto_install): one the corpus never writes is not its topic.
+            unknown_nouns += sum(1 for t in _CODE_NAME.findall(fold(question)) if not self.lexical.in_text(t))
         focus = [f for f, _ in focus]
         unknown = sum(v for t, v in weights.items() if not self.lexical.known(t) and not self.lexical.in_text(t))
         unknown_share = unknown / total if total else 0.0
@@ -653,6 +657,9 @@ _FOOTNOTE = re.compile(r"\[(\d+)\]")
 _ENUMERATION = re.compile(r"^\s*(第[一二三四五六七八九十]+|其[一二三四五]|[一二三四五]是|首先|其次|再次|最后|[（(]?\d+[)）.、])")
 # A Latin-script name in a (folded) question: letters, digits and . - _ with a letter.
 _LATIN_NAME = re.compile(r"(?=[a-z0-9._\-]*[a-z])[a-z0-9][a-z0-9._\-]*")
+
+# A path or identifier in a folded question: Latin runs joined by / _ or a dot, with a letter.
+_CODE_NAME = re.compile(r"(?<![a-z0-9_/.])/?(?=[a-z0-9_/.]*[a-z])[a-z0-9]{2,}(?:[/_.][a-z0-9]{2,})+(?![a-z0-9_/])")
 
 # List items (:meth:`ExtractiveAnswerer._list_items`): how far from a quoted sentence its
 # siblings may lie, how many are added, and the longest line that reads as an item.

@@ -89,6 +89,17 @@ def test_a_chinese_question_about_a_latin_name_the_corpus_lacks_abstains(assista
     assert answer.found and "昆仑芯" in answer.text, answer.text
 
 
+def test_a_path_the_corpus_never_writes_counts_against_an_english_question(assistant):
+    def unknown_nouns(question: str) -> float:
+        q = assistant.prepare(question)
+        options = assistant.answerer.candidates(q.resolved, q.query_vector, q.passages, q.language, q.expansion)
+        return options[0].features["unknown_nouns"]
+
+    # English words are no names, but a file path or identifier is.
+    assert unknown_nouns("Which file configures the chip, /etc/ascend/npu.conf?") == 1.0
+    assert unknown_nouns("Which file configures the chip?") == 0.0
+
+
 def test_cedict_is_bundled():
     by_gloss, by_pinyin = cedict()
     assert "芯片" in by_gloss["chip"] and "昆仑" in by_pinyin["kunlun"]
