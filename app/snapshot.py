@@ -37,6 +37,7 @@ from .dense import DenseIndex
 from .integrity import Integrity, check
 from .passages import Chunk
 from .store import ChunkStore, SentenceRecord
+from .text import tokenizer_fingerprint
 
 log = logging.getLogger("app")
 
@@ -45,9 +46,11 @@ FORMAT = 4
 
 
 def snapshot_dir(data_dir: Path, store: ChunkStore) -> Path:
-    """Where the snapshot of the store's current version lives."""
+    """Where the snapshot of the store's current version lives. The name carries the
+    tokenizer's fingerprint too: a release with other stop words rebuilds the BM25 index
+    rather than reading one whose tokens its questions no longer match."""
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", f"{store.name}-{store.version}")
-    return Path(data_dir) / "snapshots" / f"{safe}-f{FORMAT}"
+    return Path(data_dir) / "snapshots" / f"{safe}-f{FORMAT}-t{tokenizer_fingerprint()}"
 
 
 def _chunk_rows(chunks: list[Chunk]) -> list[list]:

@@ -160,6 +160,22 @@ def _jieba():
     return jieba
 
 
+@lru_cache(maxsize=1)
+def tokenizer_fingerprint() -> str:
+    """A short hash of what :func:`tokenize` depends on (stop words, the jieba and OpenCC
+    versions): saved indexes built with other tokens are rebuilt (:mod:`app.snapshot`)."""
+    import hashlib
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [" ".join(sorted(_STOPWORDS)), _LATIN_TOKEN.pattern]
+    for package in ("jieba", "opencc"):
+        try:
+            parts.append(f"{package}={version(package)}")
+        except PackageNotFoundError:
+            parts.append(f"{package}=?")
+    return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()[:8]
+
+
 def tokenize(text: str) -> list[str]:
     """Search-mode jieba tokens, lower-cased, without stop words, punctuation or spaces.
 

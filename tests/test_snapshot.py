@@ -180,3 +180,23 @@ def test_a_mismatch_found_at_start_up_is_reported_with_its_repair_and_ingest_rep
     ingest(cfg, progress=False, embedder=assistant.embedder)
     repaired = _open(small_project, assistant)
     assert repaired.integrity.ok and repaired.info().problems == []
+
+
+def test_a_snapshot_built_with_other_stop_words_is_rebuilt(small_project, assistant, monkeypatch):
+    """A release that changes the tokenizer (a stop word more) must not read BM25 tokens the
+    old one wrote: the snapshot's name carries the tokenizer's fingerprint."""
+    from app import text
+
+    first = _open(small_project, assistant)
+    old = snapshot.snapshot_dir(first.config.data_dir, first.store)
+    assert (old / "complete").is_file()
+    monkeypatch.setattr(text, "_STOPWORDS", text._STOPWORDS | {"华为"})
+    text.tokenizer_fingerprint.cache_clear()
+    try:
+        second = _open(small_project, assistant)
+        new = snapshot.snapshot_dir(second.config.data_dir, second.store)
+        assert new != old and (new / "complete").is_file() and not old.exists()
+        # The rebuilt BM25 index no longer holds the new stop word.
+        assert not second.lexical.known("华为") and first.lexical.known("华为")
+    finally:
+        text.tokenizer_fingerprint.cache_clear()
