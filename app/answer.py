@@ -331,7 +331,7 @@ class ExtractiveAnswerer:
                         "rank": float(p.rank - 1),
                         "pair": float(pair),
                         "cross_line": float(pair and not self._same_paragraph(p, unit[0], unit[1])),
-                        "focus_missing": float(sum(1 for f in focus if f not in unit_text)),
+                        "focus_missing": float(sum(1 for f in focus if not _has_word(unit_text, f))),
                         "unknown_share": unknown_share,
                         "unknown_nouns": float(unknown_nouns),
                         "passage": p_cos - p_off,
@@ -342,9 +342,12 @@ class ExtractiveAnswerer:
     def _names_known_thing(self, word: str) -> bool:
         """Whether the corpus can speak of ``word``: it occurs in the text, or it is a
         compound of two words that each do (中东国家 = 中东 + 国家: jieba keeps some
-        compounds whole that documents write apart or around other words)."""
+        compounds whole that documents write apart or around other words), or a word the
+        text uses under a one-character modifier (原作者 = 原 + 作者)."""
         if self.lexical.in_text(word):
             return True
+        if _modified(word) and self.lexical.in_text(word[1:]):
+            return True  # a one-character modifier on a word the corpus uses: 原作者, 新版本
         return any(self.lexical.in_text(word[:k]) and self.lexical.in_text(word[k:])
                    for k in range(2, len(word) - 1))
 
@@ -624,6 +627,17 @@ class ExtractiveAnswerer:
             text = english_lead_in(list(citations.values())) + text
         return Answer(question=question, text=text, found=True, citations=list(citations.values()),
                       passages=passages, language=language, confidence=confidence, key_phrases=key_phrases)
+
+
+def _modified(word: str) -> bool:
+    """Whether ``word`` may be a one-character modifier on a word (原作者 = 原 + 作者)."""
+    return len(word) >= 3 and is_cjk(word[0]) and is_cjk(word[1])
+
+
+def _has_word(text: str, word: str) -> bool:
+    """Whether ``text`` holds ``word``, or the word under its one-character modifier
+    (它们的作者 answers a question about the 原作者)."""
+    return word in text or (_modified(word) and word[1:] in text)
 
 
 def _novel_chars(text: str, terms: Sequence[str]) -> int:

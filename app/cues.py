@@ -145,10 +145,10 @@ def question_focus(question: str) -> list[tuple[str, bool]]:
             continue
         for step in (1, -1):
             j = i + step
-            while 0 <= j < len(toks) and (toks[j] in _FOCUS_SKIP or toks[j] in _QWORDS_ZH
-                                            or pairs[j][1] in _SKIP_FLAGS):
+            while 0 <= j < len(toks) and toks[j] not in _CLAUSE_ENDS and (
+                    toks[j] in _FOCUS_SKIP or toks[j] in _QWORDS_ZH or pairs[j][1] in _SKIP_FLAGS):
                 j += step
-            if 0 <= j < len(toks):
+            if 0 <= j < len(toks) and toks[j] not in _CLAUSE_ENDS:  # 是谁，应该…: 应该 is another clause
                 t = toks[j].lower()
                 if step == 1 and j == i + 1 and tok in _COUNT_WORDS and len(t) == 2 and t[0] in _MEASURES:
                     # 多少天才会…: a count asks for the unit (天); jieba may glue it to the
@@ -169,6 +169,8 @@ def question_focus(question: str) -> list[tuple[str, bool]]:
 # the thing itself, so it rarely repeats them.
 _LIGHT_NOUNS = {"产品", "东西", "事情", "事物", "情况", "问题", "方面", "方式", "方法", "办法", "途径", "手段", "内容",
                 "地方", "部分", "因素", "原因", "结果", "目的", "作用", "类型", "种类", "东东"}
+# Punctuation that ends a clause: the focus is looked for within the question word's clause.
+_CLAUSE_ENDS = {"，", ",", "。", "？", "?", "；", ";", "！", "!"}
 # Question words that ask how or why: the words next to them name the task or the event.
 _MANNER_WORDS = {"怎么", "如何", "怎样", "为什么", "为何"}
 # Question words that ask for a count, and the units a count is given in.

@@ -325,8 +325,14 @@ def _comma_questions(part: str) -> list[str]:
     if len(pieces) < 2 or detect_language(part) != "zh" or any(
             len(p) < 4 or not _QUESTION_WORD_ZH.search(simplified_chars(p)) for p in pieces):
         return [part]
+    if any(_EMBEDDING.match(simplified_chars(p)) for p in pieces[:-1]):
+        return [part]  # 想知道…是谁，应该看哪个文件: the first piece says why, the last asks
     return pieces
 
+
+# A clause that embeds its question word in a purpose or condition (想知道谁…, 如果…哪个):
+# it is not a question of its own.
+_EMBEDDING = re.compile(r"^(我|您|你)?(想|要|需要|不)(知道|了解|确认|弄清|搞清)|^(如果|假如|假设|为了|若|要是)")
 
 _DEICTIC_ZH = re.compile(r"[它他她其该此这那]")
 

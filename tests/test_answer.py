@@ -179,6 +179,8 @@ def test_cues():
     assert sentence_has(Cue.DEFINITION, "推出CUDA(统一计算设备架构)")
     assert strip_question_values("筹集7万亿美元的计划", "7万亿美元计划筹到多少") == "筹集 的计划"
     assert ("城市", True) in question_focus("德国的JUPITER超算中心建在哪座城市？")
+    # The focus is looked for within the question word's clause (应该 asks nothing of 谁).
+    assert question_focus("某个软件包的原作者是谁，应该看哪个文件？") == [("原作者", True), ("文件", True)]
 
 
 def test_cues_that_read_the_question_word_in_context():
@@ -309,6 +311,9 @@ def test_split_subquestions():
     assert split_subquestions("手册建议给 quilt 设置一个什么别名，这个别名使用哪个配置文件？") == [
         "手册建议给 quilt 设置一个什么别名", "这个别名使用哪个配置文件？"]
     assert split_subquestions("如果手册和政策有出入，应该听哪个的？") == ["如果手册和政策有出入，应该听哪个的？"]
+    # Nor is a clause that says what the asker wants to know: it embeds its question word.
+    assert split_subquestions("想知道某个软件包的原作者是谁，应该看哪个文件？") == [
+        "想知道某个软件包的原作者是谁，应该看哪个文件？"]
     assert split_subquestions("Which chips did Nvidia release in 2022, and when were they banned?") == [
         "Which chips did Nvidia release in 2022", "when were Nvidia banned?"]
 
