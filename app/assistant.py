@@ -6,7 +6,7 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -371,6 +371,17 @@ class Assistant:
         with self._lock:
             passages = self.retriever.retrieve(resolved, query_vector=qvec, top_k=top_k, sources=sources,
                                                expansion=expansion)
+            if subquestions:
+                # Each part is also searched for on its own: the whole question's words lean
+                # to one part (…哪个 Debian 版本？…从哪里额外安装 dpkg: backports is found only
+                # by the second part). Its passages follow the whole question's, ranked after them.
+                seen = {p.id for p in passages}
+                for part, vec in subquestions:
+                    for p in self.retriever.retrieve(part, query_vector=vec, top_k=top_k, sources=sources,
+                                                     expansion=expansion):
+                        if p.id not in seen:
+                            seen.add(p.id)
+                            passages.append(replace(p, rank=len(passages) + 1))
         if subquestions:
             subquestions = self._bind_parts(subquestion_parts(resolved), subquestions, passages, language,
                                             expansion)

@@ -530,3 +530,22 @@ def test_followups_in_traditional_script_are_resolved_too():
     assert may_depend_on_history("這款晶片是誰造的？", h)
     assert followup_candidates("用它怎么查出一个文件属于哪个软件包？", [("apt 依赖什么？", "apt 依赖 dpkg。")])[0] \
         == "用dpkg怎么查出一个文件属于哪个软件包？"
+
+
+def test_each_part_of_a_two_part_question_is_searched_for_on_its_own(project, assistant):
+    """The whole question's words lean to one part; each part is also retrieved by itself,
+    so with one passage per search both facts are still found and cited."""
+    from app import Assistant
+    from app.config import load_config
+    from ingest import ingest
+
+    from .conftest import write_config
+
+    (project / "corpus" / "a.txt").write_text("星河造船厂成立于1952年，最初只修理渔船。\n", encoding="utf-8")
+    (project / "corpus" / "b.txt").write_text("蓝湾航运公司的总部设在青岛，拥有四十条货轮。\n", encoding="utf-8")
+    cfg = load_config(write_config(project, retrieval={"top_k": 1}))
+    ingest(cfg, progress=False, embedder=assistant.embedder)
+    answer = Assistant(cfg, embedder=assistant.embedder).ask("星河造船厂是哪一年成立的？蓝湾航运公司的总部设在哪座城市？")
+    assert answer.found, answer.text
+    assert "1952" in answer.text and "青岛" in answer.text
+    assert {c.source for c in answer.citations} == {"a.txt", "b.txt"}
