@@ -51,6 +51,17 @@ def stem(word: str) -> str:
     return w
 
 
+def stems(word: str) -> list[str]:
+    """Forms of an English word to look up, most likely first: :func:`stem`, then the
+    forms it misses (pronounced -> pronounce, creating -> create, makes -> make)."""
+    w = word.lower()
+    forms = [stem(w)]
+    for suffix, repl in (("ed", "e"), ("ing", "e"), ("es", "e"), ("d", ""), ("s", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            forms.append(w[: len(w) - len(suffix)] + repl)
+    return list(dict.fromkeys(forms + [w]))
+
+
 @lru_cache(maxsize=1)
 def cedict() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """(English gloss word -> Simplified headwords, toneless pinyin -> headwords).
@@ -178,6 +189,10 @@ class CrossLingual:
             if names:
                 out.extend(names[:PER_WORD])
                 continue
-            # 3. Dictionary glosses.
-            out.extend(self._df_rank(by_gloss.get(stem(w), []))[:PER_WORD])
+            # 3. Dictionary glosses, under the first form of the word the dictionary has.
+            for form in stems(w):
+                found = self._df_rank(by_gloss.get(form, []))
+                if found:
+                    out.extend(found[:PER_WORD])
+                    break
         return list(dict.fromkeys(out))
