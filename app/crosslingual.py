@@ -182,8 +182,10 @@ class CrossLingual:
         by_gloss, by_pinyin = cedict()
         for word in _QWORD.findall(question):  # "Huawei's" -> Huawei
             w = word.lower()
-            if w in covered or w in _STOPWORDS or len(w) < 3 or self.lexical.known(w):
-                continue  # a Latin term the corpus itself uses (CUDA, H20) needs no translation
+            if w in covered or w in _STOPWORDS or len(w) < 3:
+                continue
+            if self.lexical.known(w) and not any(by_gloss.get(f) for f in stems(w)):
+                continue  # a Latin name the corpus itself uses (CUDA, H20) needs no translation
             # 2. Transliteration (proper names): Kunlun -> 昆仑.
             names = self._df_rank(by_pinyin.get(w, []))
             if names:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from app.answer import NOT_FOUND, SentenceIndex
-from app.crosslingual import CrossLingual, cedict, stem
+from app.crosslingual import CrossLingual, cedict, stem, stems
 from app.followup import previous_turns, resolve_followup
 from app.keyphrase import key_span
 from app.passages import Chunk
@@ -69,6 +69,19 @@ def test_expansion_uses_the_corpus_glossary_pinyin_and_the_dictionary():
     # Only terms the corpus has: an expansion never points at text that is not there.
     assert all(lex.in_text(t) or lex.known(t) for t in terms)
     assert stem("companies") == "company" and stem("chips") == "chip"
+
+
+def test_expansion_finds_the_dictionary_form_and_translates_words_the_corpus_also_writes():
+    lex = _lexical("本计划的名字的发音为 Deb'-ee-en。", "以 3.0 (quilt) 格式创建一个源码包。",
+                   "Making a Debian Package, the package format manual.")
+    x = CrossLingual(lex)
+    # pronounced -> pronounce (the crude stem gives pronounc) -> 发音.
+    assert stems("pronounced")[:2] == ["pronounc", "pronounce"] and "发音" in x.expand("How is it pronounced?")
+    # "format" occurs in the corpus's one English line, but it is a dictionary word: the
+    # Chinese text says 格式.
+    assert "格式" in x.expand("Which format does it use?")
+    # A Latin name the corpus uses, and no dictionary word, stays untranslated.
+    assert x.expand("What is Debian?") == []
 
 
 def test_latin_names_in_a_chinese_question_are_read_as_the_corpus_writes_them():
