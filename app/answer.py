@@ -273,9 +273,12 @@ class ExtractiveAnswerer:
         if language == "zh":
             # A Latin word in a Chinese question names something (dput, snap, DPL): when the
             # corpus never writes it, in Latin or in Chinese (Huawei = 华为), the corpus does
-            # not speak of that thing.
+            # not speak of that thing. A run of three or more Latin words is a phrase (an
+            # English gloss in brackets), not a name.
             named = {f for f, noun in focus if noun}  # already counted
-            unknown_nouns += sum(1 for t in asked if _LATIN_NAME.fullmatch(t) and t not in named
+            latin = {t for run in _LATIN_RUN.findall(question) if len(run.split()) <= 2
+                     for t in content_terms(run)}
+            unknown_nouns += sum(1 for t in latin if _LATIN_NAME.fullmatch(t) and t not in named
                                  and not self.lexical.known(t) and not self.lexical.in_text(t)
                                  and not self.crosslingual.name_terms(t))
         else:
@@ -670,6 +673,8 @@ _FOOTNOTE = re.compile(r"\[(\d+)\]")
 # A sentence that starts an enumerated item: 第一, 其二, 首先, 1. / (2)
 _ENUMERATION = re.compile(r"^\s*(第[一二三四五六七八九十]+|其[一二三四五]|[一二三四五]是|首先|其次|再次|最后|[（(]?\d+[)）.、])")
 # A Latin-script name in a (folded) question: letters, digits and . - _ with a letter.
+# A run of Latin-script words (spaces between them) in a question.
+_LATIN_RUN = re.compile(r"[A-Za-z0-9][\w.\-/+]*(?: +[A-Za-z0-9][\w.\-/+]*)*", re.ASCII)
 _LATIN_NAME = re.compile(r"(?=[a-z0-9._\-]*[a-z])[a-z0-9][a-z0-9._\-]*")
 
 # A path or identifier in a folded question: Latin runs joined by / _ or a dot, with a letter.
