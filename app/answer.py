@@ -270,21 +270,7 @@ class ExtractiveAnswerer:
         hard_cues = cues - {Cue.LIST}
         focus = question_focus(question) if language == "zh" else []
         unknown_nouns = sum(1 for f, noun in focus if noun and not self._names_known_thing(f))
-        if language == "zh":
-            # A Latin word in a Chinese question names something (dput, snap, DPL): when the
-            # corpus never writes it, in Latin or in Chinese (Huawei = 华为), the corpus does
-            # not speak of that thing. A run of three or more Latin words is a phrase (an
-            # English gloss in brackets), not a name.
-            named = {f for f, noun in focus if noun}  # already counted
-            latin = {t for run in _LATIN_RUN.findall(question) if len(run.split()) <= 2
-                     for t in content_terms(run)}
-            unknown_nouns += sum(1 for t in latin if _LATIN_NAME.fullmatch(t) and t not in named
-                                 and not self.lexical.known(t) and not self.lexical.in_text(t)
-                                 and not self.crosslingual.name_terms(t))
-        else:
-            # An English question's words are not names, but a file path or identifier is
-            # (debian/compat, dh_auto_install): one the corpus never writes is not its topic.
-            unknown_nouns += sum(1 for t in _CODE_NAME.findall(fold(question)) if not self.lexical.in_text(t))
+        unknown_nouns += self._unknown_names(question, language, {f for f, noun in focus if noun})
         focus = [f for f, _ in focus]
         unknown = sum(v for t, v in weights.items() if not self.lexical.known(t) and not self.lexical.in_text(t))
         unknown_share = unknown / total if total else 0.0
@@ -341,6 +327,20 @@ class ExtractiveAnswerer:
                         "echo": echo,
                     }))
         return out
+
+    def _unknown_names(self, question: str, language: str, counted: set[str]) -> int:
+        """How many names the question uses that the corpus never writes (beyond the focus
+        nouns already ``counted``): the corpus does not speak of those things.
+
+        In a Chinese question a Latin word names something (dput, snap, DPL), unless the
+        corpus writes it in Chinese (Huawei = 华为); a run of three or more Latin words is a
+        phrase (an English gloss in brackets), not a name. In an English question the words
+        are not names, but a file path or identifier is (debian/compat, dh_auto_install)."""
+        if language != "zh":
+            return sum(1 for t in _CODE_NAME.findall(fold(question)) if not self.lexical.in_text(t))
+        latin = {t for run in _LATIN_RUN.findall(question) if len(run.split()) <= 2 for t in content_terms(run)}
+        return sum(1 for t in latin if _LATIN_NAME.fullmatch(t) and t not in counted and not self.lexical.known(t)
+                   and not self.lexical.in_text(t) and not self.crosslingual.name_terms(t))
 
     def _names_known_thing(self, word: str) -> bool:
         """Whether the corpus can speak of ``word``: it occurs in the text, or it is a
@@ -672,9 +672,9 @@ _FOOTNOTE = re.compile(r"\[(\d+)\]")
 
 # A sentence that starts an enumerated item: 第一, 其二, 首先, 1. / (2)
 _ENUMERATION = re.compile(r"^\s*(第[一二三四五六七八九十]+|其[一二三四五]|[一二三四五]是|首先|其次|再次|最后|[（(]?\d+[)）.、])")
-# A Latin-script name in a (folded) question: letters, digits and . - _ with a letter.
 # A run of Latin-script words (spaces between them) in a question.
 _LATIN_RUN = re.compile(r"[A-Za-z0-9][\w.\-/+]*(?: +[A-Za-z0-9][\w.\-/+]*)*", re.ASCII)
+# A Latin-script name in a (folded) question: letters, digits and . - _ with a letter.
 _LATIN_NAME = re.compile(r"(?=[a-z0-9._\-]*[a-z])[a-z0-9][a-z0-9._\-]*")
 
 # A path or identifier in a folded question: Latin runs joined by / _ or a dot, with a letter.
@@ -687,8 +687,6 @@ _LIST_MAX_ADDED = 8
 _ITEM_CHARS = 80
 # Punctuation that ends a sentence or announces more (：，): an item line has none at its end.
 _NOT_ITEM_END = re.compile(r"[。！？!?；;.…:：，,、]\s*$")
-
-
 # A command line ($ make, # apt install) is code, not a list item.
 _PROMPT = re.compile(r"^\s*[$#>] ")
 # A sentence that opens by summing up what came before (当这些…, 上述…).
