@@ -179,7 +179,7 @@ class CrossLingual:
             if re.search(rf"(?<![a-z0-9]){re.escape(en)}(?![a-z0-9])", low):
                 out.extend(t for t in self.glossary()[en] if self._present(t))
                 covered.update(w.lower() for w in _WORD.findall(en))
-        by_gloss, by_pinyin = cedict()
+        by_gloss = cedict()[0]
         for word in _QWORD.findall(question):  # "Huawei's" -> Huawei
             w = word.lower()
             if w in covered or w in _STOPWORDS or len(w) < 3:
@@ -187,7 +187,7 @@ class CrossLingual:
             if self.lexical.known(w) and not any(by_gloss.get(f) for f in stems(w)):
                 continue  # a Latin name the corpus itself uses (CUDA, H20) needs no translation
             # 2. Transliteration (proper names): Kunlun -> 昆仑.
-            names = self._df_rank(by_pinyin.get(w, []))
+            names = self.name_terms(w)
             if names:
                 out.extend(names[:PER_WORD])
                 continue
