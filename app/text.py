@@ -141,7 +141,7 @@ _STOPWORDS = set(
     有 没有 会 能 可以 要 让 给 着 过 中 上 下 里 时 后 前 所 等 个 它 他 她 它们 他们 我们 你 我
     请问 请 告诉 文章 文中 本文 提到 提及 说 讲 关于 还是 分别 哪位 哪国 哪些人 叫 叫做 称为 名为
     文中说 所说 具体 大约 大概 一共 总共 主要 哪款 哪所 哪部 哪种 哪类 哪座 哪家 哪句 哪天 哪次
-    那款 那次 那套 这件 这次 时候 名字 名称 全称 中文 中文名 中文名称 英文 英文名 简称 比作 比喻 打比方
+    那款 那次 那套 这件 这次 时候 全称 中文 中文名 中文名称 英文 英文名 简称 比作 比喻 打比方
     结尾 开头 一句 句话 引用 列举 哪两 哪三 哪几 几家 几倍 多长 多长时间 多久 怎么样 如何 为何
     a an the of to in on at for by with from as is are was were be been being do does did
     what which who whom whose when where why how many much that this these those it its
@@ -150,6 +150,10 @@ _STOPWORDS = set(
     你好 您好 谢谢 多谢 感谢 再见 麻烦 帮我 hello hi hey thanks thank please
     """.split()
 )
+#: Words that frame a question when they are what 什么 asks for (叫什么名字, 名称是什么) but
+#: are its topic otherwise (这个名字是怎么来的): dropped only within two tokens of 什么/啥.
+_FRAMING = {"名字", "名称"}
+_FRAMING_NEAR = {"什么", "啥"}
 _LATIN_TOKEN = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
 
 
@@ -167,7 +171,7 @@ def tokenizer_fingerprint() -> str:
     import hashlib
     from importlib.metadata import PackageNotFoundError, version
 
-    parts = [" ".join(sorted(_STOPWORDS)), _LATIN_TOKEN.pattern]
+    parts = [" ".join(sorted(_STOPWORDS)), " ".join(sorted(_FRAMING | _FRAMING_NEAR)), _LATIN_TOKEN.pattern]
     for package in ("jieba", "opencc"):
         try:
             parts.append(f"{package}={version(package)}")
@@ -183,12 +187,12 @@ def tokenize(text: str) -> list[str]:
     characters are folded to Simplified first (:func:`fold`).
     """
     text = fold(text)
+    raw = [t for t in (tok.strip() for tok in _jieba().lcut_for_search(text)) if t]
     tokens = []
-    for tok in _jieba().lcut_for_search(text):
-        tok = tok.strip()
-        if not tok or tok in _STOPWORDS:
+    for i, tok in enumerate(raw):
+        if tok in _STOPWORDS or not any(ch.isalnum() for ch in tok):
             continue
-        if not any(ch.isalnum() for ch in tok):
+        if tok in _FRAMING and _FRAMING_NEAR.intersection(raw[max(0, i - 2): i + 3]):
             continue
         tokens.append(tok)
     return tokens

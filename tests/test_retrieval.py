@@ -180,3 +180,11 @@ def test_the_sentence_leg_brings_the_chunk_of_the_best_sentence(assistant):
     assert [p.id for p in r.retrieve(q, query_vector=vec)] == [
         p.id for p in fuse(r.dense.search(vec, r.config.dense_top_k),
                            r.lexical.search(tokenize(q), r.config.lexical_top_k), r.config)][:r.config.top_k]
+
+
+def test_name_is_a_stop_word_only_where_it_is_what_the_question_asks_for():
+    # 叫什么名字 frames the question; in 这个名字是怎么来的 the name is the topic, and the
+    # answer (两个名字的缩写) is found through it.
+    assert "名字" not in tokenize("华为的AI芯片系列叫什么名字?")
+    assert "名称" not in tokenize("它的名称是什么")
+    assert "名字" in tokenize("Debian 这个名字是怎么来的？")
