@@ -242,7 +242,7 @@ class ExtractiveAnswerer:
         self.crosslingual = crosslingual or CrossLingual(lexical)
 
     def candidates(self, question: str, query_vector: np.ndarray, passages: Sequence[Passage], language: str,
-                   expansion: Sequence[str] = ()) -> list[Option]:
+                   expansion: Sequence[str] = (), whole: str | None = None) -> list[Option]:
         """Every candidate answer unit of the passages with its raw :data:`FEATURES`: each
         sentence alone and with either neighbour in the same passage.
 
@@ -251,29 +251,18 @@ class ExtractiveAnswerer:
         """
         w = self.weights
         question = simplified(question)  # cue and focus tables are written in Simplified
-        asked = content_terms(question)  # tokenize folds script and case itself
-        terms = list(asked)
-        if language == "en":
-            # English words cannot match Chinese text; only corpus-known terms (Latin names
-            # such as CUDA, H20) count, so unknown English words do not sink every score.
-            terms = [t for t in terms if self.lexical.known(t)]
-            # Plus the Chinese corpus terms the question's words translate to.
-            terms += [t for t in content_terms(" ".join(expansion)) if t not in terms and self.lexical.known(t)]
-        elif expansion:
-            # Latin names the corpus writes in Chinese (Baidu -> 百度) count as their Chinese.
-            translated = self.crosslingual.names(question)
-            terms = [t for t in terms if t not in translated]
-            terms += [t for t in content_terms(" ".join(expansion)) if t not in terms]
+        asked, terms = self._terms(question, language, expansion)
         weights = {t: self.lexical.idf(t) for t in terms}
         total = sum(weights.values())
         cues = question_cues(question, language)
         hard_cues = cues - {Cue.LIST}
-        focus = question_focus(question) if language == "zh" else []
-        unknown_nouns = sum(1 for f, noun in focus if noun and not self._names_known_thing(f))
-        unknown_nouns += self._unknown_names(question, language, {f for f, noun in focus if noun})
-        focus = [f for f, _ in focus]
-        unknown = sum(v for t, v in weights.items() if not self.lexical.known(t) and not self.lexical.in_text(t))
-        unknown_share = unknown / total if total else 0.0
+        focus = [f for f, _ in question_focus(question)] if language == "zh" else []
+        unknown_nouns, unknown_share = self._unknowns(question, language, expansion)
+        if whole and whole != question:
+            # A part of a longer question (…做什么，什么时候需要写它？) is about what the whole
+            # names: a thing the corpus lacks sinks every part, not just the one naming it.
+            whole_nouns, whole_share = self._unknowns(simplified(whole), language, expansion)
+            unknown_nouns, unknown_share = max(unknown_nouns, whole_nouns), max(unknown_share, whole_share)
         # Every word of the question, longest first, for the echo check.
         by_length = sorted(set(terms) | set(asked), key=len, reverse=True)
         recs = self.sentences.records
@@ -322,11 +311,39 @@ class ExtractiveAnswerer:
                         "cross_line": float(pair and not self._same_paragraph(p, unit[0], unit[1])),
                         "focus_missing": float(sum(1 for f in focus if not _has_word(unit_text, f))),
                         "unknown_share": unknown_share,
-                        "unknown_nouns": float(unknown_nouns),
+                        "unknown_nouns": unknown_nouns,
                         "passage": p_cos - p_off,
                         "echo": echo,
                     }))
         return out
+
+    def _terms(self, question: str, language: str, expansion: Sequence[str]) -> tuple[list[str], list[str]]:
+        """(the question's own content terms, the terms a candidate is matched on)."""
+        asked = content_terms(question)  # tokenize folds script and case itself
+        terms = list(asked)
+        if language == "en":
+            # English words cannot match Chinese text; only corpus-known terms (Latin names
+            # such as CUDA, H20) count, so unknown English words do not sink every score.
+            terms = [t for t in terms if self.lexical.known(t)]
+            # Plus the Chinese corpus terms the question's words translate to.
+            terms += [t for t in content_terms(" ".join(expansion)) if t not in terms and self.lexical.known(t)]
+        elif expansion:
+            # Latin names the corpus writes in Chinese (Baidu -> 百度) count as their Chinese.
+            translated = self.crosslingual.names(question)
+            terms = [t for t in terms if t not in translated]
+            terms += [t for t in content_terms(" ".join(expansion)) if t not in terms]
+        return asked, terms
+
+    def _unknowns(self, question: str, language: str, expansion: Sequence[str]) -> tuple[float, float]:
+        """(how many things the (Simplified) question names that the corpus lacks, the share
+        of its term weight the corpus never uses): the text cannot state those."""
+        focus = question_focus(question) if language == "zh" else []
+        nouns = sum(1 for f, noun in focus if noun and not self._names_known_thing(f))
+        nouns += self._unknown_names(question, language, {f for f, noun in focus if noun})
+        weights = {t: self.lexical.idf(t) for t in self._terms(question, language, expansion)[1]}
+        total = sum(weights.values())
+        unknown = sum(v for t, v in weights.items() if not self.lexical.known(t) and not self.lexical.in_text(t))
+        return float(nouns), (unknown / total if total else 0.0)
 
     def _unknown_names(self, question: str, language: str, counted: set[str]) -> int:
         """How many names the question uses that the corpus never writes (beyond the focus
@@ -334,10 +351,14 @@ class ExtractiveAnswerer:
 
         In a Chinese question a Latin word names something (dput, snap, DPL), unless the
         corpus writes it in Chinese (Huawei = 华为); a run of three or more Latin words is a
-        phrase (an English gloss in brackets), not a name. In an English question the words
-        are not names, but a file path or identifier is (debian/compat, dh_auto_install)."""
+        phrase (an English gloss in brackets), not a name. In an English question a file path
+        or identifier is a name (debian/compat, dh_auto_install), and so is a word that is
+        neither English nor pinyin (uupdate, GPG: :meth:`CrossLingual.unknown_name`)."""
         if language != "zh":
-            return sum(1 for t in _CODE_NAME.findall(fold(question)) if not self.lexical.in_text(t))
+            folded = fold(question)
+            codes = [t for t in _CODE_NAME.findall(folded) if not self.lexical.in_text(t)]
+            words = [w for w in _EN_WORD.findall(_CODE_NAME.sub(" ", folded)) if self.crosslingual.unknown_name(w)]
+            return len(codes) + len(set(words))
         latin = {t for run in _LATIN_RUN.findall(question) if len(run.split()) <= 2 for t in content_terms(run)}
         return sum(1 for t in latin if _LATIN_NAME.fullmatch(t) and t not in counted and not self.lexical.known(t)
                    and not self.lexical.in_text(t) and not self.crosslingual.name_terms(t))
@@ -364,12 +385,12 @@ class ExtractiveAnswerer:
                 "passage": w.passage_cos, "echo": -w.echo}
 
     def score_sentences(self, question: str, query_vector: np.ndarray, passages: Sequence[Passage],
-                        language: str, expansion: Sequence[str] = ()) -> list[ScoredSentence]:
+                        language: str, expansion: Sequence[str] = (), whole: str | None = None) -> list[ScoredSentence]:
         """Candidate answers from the passages, scored and sorted best first: per sentence,
         its best unit (:meth:`candidates`) under :meth:`coefficients`."""
         coef = self.coefficients(language)
         best: dict[int, ScoredSentence] = {}
-        for o in self.candidates(question, query_vector, passages, language, expansion):
+        for o in self.candidates(question, query_vector, passages, language, expansion, whole):
             parts = {k: coef[k] * v for k, v in o.features.items()}
             score = sum(parts.values())
             if o.sentence not in best or score > best[o.sentence].score:
@@ -544,7 +565,7 @@ class ExtractiveAnswerer:
             # Each part gets its own best sentence, not one already used by an earlier part.
             top, chosen = None, []
             for sub, vec in subquestions:
-                scored = self.score_sentences(sub, vec, passages, language, expansion)
+                scored = self.score_sentences(sub, vec, passages, language, expansion, whole=question)
                 if not scored:
                     continue
                 if top is None or scored[0].score > top.score:
@@ -676,6 +697,9 @@ _ENUMERATION = re.compile(r"^\s*(第[一二三四五六七八九十]+|其[一二
 _LATIN_RUN = re.compile(r"[A-Za-z0-9][\w.\-/+]*(?: +[A-Za-z0-9][\w.\-/+]*)*", re.ASCII)
 # A Latin-script name in a (folded) question: letters, digits and . - _ with a letter.
 _LATIN_NAME = re.compile(r"(?=[a-z0-9._\-]*[a-z])[a-z0-9][a-z0-9._\-]*")
+
+# A word of an English question (hyphenated words whole: image-recognition, x-window-manager).
+_EN_WORD = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 
 # A path or identifier in a folded question: Latin runs joined by / _ or a dot, with a letter.
 _CODE_NAME = re.compile(r"(?<![a-z0-9_/.])/?(?=[a-z0-9_/.]*[a-z])[a-z0-9]{2,}(?:[/_.][a-z0-9]{2,})+(?![a-z0-9_/])")

