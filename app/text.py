@@ -89,10 +89,12 @@ def _sub(span: Span, a: int, b: int) -> Span:
 def _t2s():
     import opencc
 
-    # Traditional (with Taiwan phrasing: 軟體 -> 软件, 檔案 -> 文件) to Simplified. Applied to
-    # both sides of every comparison, so the odd phrase it maps on Simplified text (程序 ->
-    # 进程) is mapped identically in the question and the document and still matches.
-    return opencc.OpenCC("tw2sp")
+    # To Taiwan Traditional with Taiwan phrasing, then back to Simplified with mainland
+    # phrasing: both scripts meet in one form. Back-conversion alone (tw2sp) reads Simplified
+    # text as if it were Taiwanese (文件 -> 文档, 程序 -> 进程), so a Simplified 文件 and
+    # the Traditional 檔案 that translates it would fold apart (文档 / 文件); the round trip
+    # folds both to 文件.
+    return opencc.OpenCC("s2twp"), opencc.OpenCC("tw2sp")
 
 
 _HAS_CJK = re.compile(r"[\u3400-\u9fff]")
@@ -100,7 +102,10 @@ _HAS_CJK = re.compile(r"[\u3400-\u9fff]")
 
 def simplified(text: str) -> str:
     """``text`` in Simplified script (case and width kept), for pattern matching."""
-    return _t2s().convert(text) if _HAS_CJK.search(text) else text
+    if not _HAS_CJK.search(text):
+        return text
+    to_tw, to_cn = _t2s()
+    return to_cn.convert(to_tw.convert(text))
 
 
 @lru_cache(maxsize=1)
@@ -171,7 +176,8 @@ def tokenizer_fingerprint() -> str:
     import hashlib
     from importlib.metadata import PackageNotFoundError, version
 
-    parts = [" ".join(sorted(_STOPWORDS)), " ".join(sorted(_FRAMING | _FRAMING_NEAR)), _LATIN_TOKEN.pattern]
+    parts = [" ".join(sorted(_STOPWORDS)), " ".join(sorted(_FRAMING | _FRAMING_NEAR)), _LATIN_TOKEN.pattern,
+             "opencc s2twp+tw2sp"]
     for package in ("jieba", "opencc"):
         try:
             parts.append(f"{package}={version(package)}")
