@@ -120,7 +120,7 @@ def failures_table(doc: dict[str, Any], system: str = PIPELINE) -> str:
 
 
 #: Thresholds shown in the min_score trade-off table.
-CURVE_THRESHOLDS = (0.50, 0.55, 0.58, 0.60, 0.605, 0.62, 0.65, 0.70)
+CURVE_THRESHOLDS = (0.50, 0.55, 0.58, 0.60, 0.61, 0.62, 0.65, 0.70)
 
 
 def abstention_table(doc: dict[str, Any], system: str = PIPELINE) -> str:
