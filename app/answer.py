@@ -513,12 +513,35 @@ class ExtractiveAnswerer:
                 run += _leading_items(after, recs)  # the items announced by the sentence
             key = _item_prefix(recs[i].text)
             siblings = [j for j in before + after if key and _item_prefix(recs[j].text) == key]
-            items += run + (siblings + [i] if siblings else [])
+            items += run + (siblings + [i] if siblings else []) + self._numbered_items(i)
         members = set(items)
         added = [j for j in dict.fromkeys(items + todo) if j not in out][:_LIST_MAX_ADDED]
         # Document order: a list reads as the document sets it.
         ordered = sorted(out + added, key=lambda j: (recs[j].source, recs[j].char_start)) if added else out
         return ordered, members & set(ordered)
+
+    def _numbered_items(self, idx: int) -> list[int]:
+        """Numbered lines that start right after sentence ``idx`` (场景一… 场景二… 场景三…,
+        第一步… 第二步…, 1. … 2. …), each however many paragraphs long: the sentence that
+        announces them (可以推演出几种…景象, 有以下三点：) names none of them. At least two,
+        numbered in order, with the same word before the number."""
+        recs = self.sentences.records
+        if not _ANNOUNCES.search(simplified(recs[idx].text)):
+            return []
+        after = self.sentences.following(idx, _NUMBERED_SPAN)
+        found: list[int] = []
+        stem = None
+        for k, j in enumerate(after):
+            m = _NUMBERED.match(simplified(recs[j].text))
+            if not m:
+                if not found and k >= _NUMBERED_START:
+                    return []  # the list must start right after the announcing sentence
+                continue
+            number = _ordinal(m.group(2))
+            if not found and number == 1 or found and m.group(1) == stem and number == len(found) + 1:
+                stem = m.group(1)
+                found.append(j)
+        return found if len(found) >= 2 else []
 
     def _previous_in_paragraph(self, idx: int) -> int | None:
         """The sentence before ``idx`` in its source when both are in one paragraph (read
@@ -716,7 +739,21 @@ _NOT_ITEM_END = re.compile(r"[。！？!?；;.…:：，,、]\s*$")
 # A command line ($ make, # apt install) is code, not a list item.
 _PROMPT = re.compile(r"^\s*[$#>] ")
 # A sentence that opens by summing up what came before (当这些…, 上述…).
+# Numbered items (:meth:`ExtractiveAnswerer._numbered_items`): a line opening with up to
+# four characters, then a number and a separator (场景一: / 第二步, / 3. / （4）).
+_NUMBERED = re.compile(r"^[（(]?([^\s\d一二三四五六七八九十:：、.．,，]{0,4}?)([一二三四五六七八九十]|\d{1,2})[)）]?(?:[:：、.．,，]|步|部分|章|节)")
+_CN_ORDINALS = "一二三四五六七八九十"
+# A sentence that announces a list: a count of kinds, points or steps, 以下/如下, or a colon.
+_ANNOUNCES = re.compile(r"[几两二三四五六七八九十多][种个点类条步项方面大]|以下|如下|[:：]\s*$")
+# How far the numbered items may run, and how soon after the announcing sentence the first.
+_NUMBERED_SPAN = 80
+_NUMBERED_START = 3
 _LIST_BACK = re.compile(r"^.{0,2}(这些|这几|上述|以上|前述)")
+
+
+def _ordinal(number: str) -> int:
+    """一 -> 1, 3 -> 3."""
+    return int(number) if number.isdigit() else _CN_ORDINALS.index(number) + 1
 
 
 def _is_item(text: str) -> bool:

@@ -277,6 +277,12 @@ LISTS = """检查备份是否完整，有几种办法可供选择：
 有时候，打印机会卡纸并停止工作。
 当这些情况发生时，我们就说打印机罢工了。
 换墨盒之前请先关闭电源。
+搬家之前，有三个步骤要提前做好。
+第一步，列出要带走的物品清单。
+清单越详细，搬家那天越不容易遗漏。
+第二步，联系搬家公司并约定时间。
+旺季最好提前两周预约。
+第三步，打包易碎物品并贴上标签。
 """
 
 
@@ -303,6 +309,12 @@ def test_a_list_question_gets_every_item_of_the_list_the_document_sets_out(proje
     answer = assistant.ask("换墨盒之前要先做什么？")
     assert answer.found and "关闭电源" in answer.text
     assert "卡纸" not in answer.text and "校验和" not in answer.text
+    # Numbered items (第一步… 第二步… 第三步…) after the sentence that announces them, each
+    # with a paragraph of its own.
+    answer = assistant.ask("搬家之前要提前做好哪几个步骤？")
+    assert answer.found, answer.text
+    for item in ("列出要带走的物品清单", "联系搬家公司", "打包易碎物品"):
+        assert item in answer.text and item in "".join(answer.key_phrases)
 
 
 # -- confidence and the fitter ----------------------------------------------------------------
