@@ -61,6 +61,9 @@ class Weights:
     #: Refitted leave-one-corpus-out: every fold picks 0.1 (it was 0.05, fitted on the
     #: article alone).
     unknown_penalty: float = 0.1
+    #: Per number of the question (Debian 13, 2022) that neither the candidate nor its
+    #: passage writes: the text speaks of another release, year or amount.
+    number_missing: float = 0.1
     #: Weight of the whole passage's similarity (context helps cross-lingual matching).
     passage_cos: float = 0.5
     rank_decay: float = 0.01
@@ -95,7 +98,7 @@ class Weights:
 
 #: The raw signals a candidate answer is scored on (see :meth:`ExtractiveAnswerer.candidates`).
 FEATURES = ("cos", "coverage", "cues_missing", "rank", "pair", "cross_line", "focus_missing", "unknown_share",
-            "unknown_nouns", "passage", "echo")
+            "unknown_nouns", "passage", "echo", "numbers_missing")
 
 
 @dataclass
@@ -267,6 +270,7 @@ class ExtractiveAnswerer:
             unknown_nouns, unknown_share = max(unknown_nouns, whole_nouns), max(unknown_share, whole_share)
         # Every word of the question, longest first, for the echo check.
         by_length = sorted(set(terms) | set(asked), key=len, reverse=True)
+        numbers = set(_QUESTION_NUMBER.findall(fold(question)))
         recs = self.sentences.records
         bg = self.sentences.background(query_vector)
         offset = w.cos_offset if bg is None or not w.background else bg + w.background_offset
@@ -282,6 +286,7 @@ class ExtractiveAnswerer:
             # Passages found only by BM25 have no dense score; treat them as average.
             p_off = latin_offset if _is_latin_sentence(p.text) else offset
             p_cos = p.dense_score if p.dense_score is not None else p_off
+            p_numbers = {n for n in numbers if n in fold(p.text)}
             feats = {}
             for i in idxs:
                 low = fold(recs[i].text)
@@ -316,6 +321,7 @@ class ExtractiveAnswerer:
                         "unknown_nouns": unknown_nouns,
                         "passage": p_cos - p_off,
                         "echo": echo,
+                        "numbers_missing": float(sum(1 for n in numbers - p_numbers if n not in unit_text)),
                     }))
         return out
 
@@ -384,7 +390,7 @@ class ExtractiveAnswerer:
                 "cues_missing": -w.cue_missing, "rank": -w.rank_decay, "pair": -w.pair_cost,
                 "cross_line": -w.cross_line_cost, "focus_missing": -w.focus_missing,
                 "unknown_share": -w.unknown_penalty, "unknown_nouns": -w.focus_unknown,
-                "passage": w.passage_cos, "echo": -w.echo}
+                "passage": w.passage_cos, "echo": -w.echo, "numbers_missing": -w.number_missing}
 
     def score_sentences(self, question: str, query_vector: np.ndarray, passages: Sequence[Passage],
                         language: str, expansion: Sequence[str] = (), whole: str | None = None) -> list[ScoredSentence]:
@@ -722,6 +728,9 @@ _ENUMERATION = re.compile(r"^\s*(第[一二三四五六七八九十]+|其[一二
 _LATIN_RUN = re.compile(r"[A-Za-z0-9][\w.\-/+]*(?: +[A-Za-z0-9][\w.\-/+]*)*", re.ASCII)
 # A Latin-script name in a (folded) question: letters, digits and . - _ with a letter.
 _LATIN_NAME = re.compile(r"(?=[a-z0-9._\-]*[a-z])[a-z0-9][a-z0-9._\-]*")
+
+# A number in a folded question (13 in Debian 13, 2022), not part of a name (H100, 910B).
+_QUESTION_NUMBER = re.compile(r"(?<![a-z0-9.\-])\d+(?:\.\d+)?(?![a-z0-9])")
 
 # A word of an English question (hyphenated words whole: image-recognition, x-window-manager).
 _EN_WORD = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")

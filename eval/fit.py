@@ -47,6 +47,7 @@ GRID: dict[str, list[float]] = {
     "focus_unknown": [0.0, 0.05, 0.1, 0.15, 0.2],
     "unknown_penalty": [0.0, 0.05, 0.1, 0.2],
     "passage_cos": [0.0, 0.25, 0.5, 0.75],
+    "number_missing": [0.0, 0.05, 0.1, 0.15, 0.2],
 }
 #: Thresholds tried for ``answer.min_score`` (the confidence below which we abstain).
 THRESHOLDS = [round(x, 3) for x in np.arange(0.30, 0.90, 0.005)]

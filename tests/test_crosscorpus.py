@@ -152,6 +152,19 @@ def test_a_part_of_a_question_inherits_what_the_whole_question_names(assistant):
     assert not assistant.ask(question).found
 
 
+def test_a_number_of_the_question_that_the_text_lacks_counts_against_the_answer(assistant):
+    def numbers_missing(question: str) -> float:
+        q = assistant.prepare(question)
+        options = assistant.answerer.candidates(q.resolved, q.query_vector, q.passages, q.language, q.expansion)
+        cuda = [o for o in options if "CUDA" in assistant.answerer.sentences.records[o.sentence].text]
+        return min(o.features["numbers_missing"] for o in cuda)
+
+    # The article launches CUDA in 2006; a question about 2031 asks about something else.
+    # A number the passage writes counts as present (it may sit in the sentence before).
+    assert numbers_missing("英伟达在2006年推出了什么软件平台？") == 0.0
+    assert numbers_missing("英伟达在2031年推出了什么软件平台？") == 1.0
+
+
 def test_cedict_is_bundled():
     by_gloss, by_pinyin = cedict()
     assert "芯片" in by_gloss["chip"] and "昆仑" in by_pinyin["kunlun"]
