@@ -37,15 +37,16 @@ NOT_FOUND = {
 class Weights:
     """Scoring weights (first fitted by grid search on eval/datasets/article_gold.jsonl).
 
-    ``python -m eval.fit`` refits them leave-one-corpus-out. Searching all the knobs
-    overfits the small gold sets (held-out accuracy falls), so only ``answer.min_score`` is
-    refitted and these stay as they are; README "Held out" has both measurements.
+    ``python -m eval.fit`` refits them leave-one-corpus-out (README "Held out" has the
+    held-out and in-sample measurements). The full search over its grid now keeps these
+    defaults in every fold; ``unknown_penalty`` and ``number_missing`` were the last two
+    refitted, each on one knob.
 
     ``score = (cos - offset) + lexical * coverage - cue_missing * missing_cues
     - focus_missing * focus_words_absent - focus_unknown * focus_nouns_the_corpus_lacks
     - unknown_penalty * unknown_term_share + passage_cos * (passage_cos - offset)
     - rank_decay * (rank - 1) - pair_cost * is_pair - cross_line_cost * crosses_a_line
-    - echo * only_repeats_the_question``, where ``offset`` is the question's background
+    - echo * only_repeats_the_question - number_missing * question_numbers_absent``, where ``offset`` is the question's background
     similarity plus ``background_offset`` (:data:`FEATURES` and
     :meth:`ExtractiveAnswerer.coefficients`); the reported confidence is ``score + 0.5``.
     """
