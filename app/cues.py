@@ -133,6 +133,12 @@ def question_focus(question: str) -> list[tuple[str, bool]]:
     An answer sentence that lacks the focus rarely answers the question: the article says
     百度……向华为下了大额的昇腾芯片订单 but not 订购了多少片. Returns (word, is_noun) pairs.
     """
+    return list(_question_focus(question))
+
+
+@lru_cache(maxsize=1024)
+def _question_focus(question: str) -> tuple[tuple[str, bool], ...]:
+    # Cached: POS tagging is the slow part, and one answer reads the focus several times.
     import jieba.posseg as pseg
 
     from .text import _STOPWORDS
@@ -162,7 +168,7 @@ def question_focus(question: str) -> list[tuple[str, bool]]:
                     continue  # 缩水版产品是哪两款: the answer names the thing (A800), not 产品
                 if t not in _STOPWORDS and len(t) >= 2 and any(ch.isalnum() for ch in t):
                     focus.append((t, pairs[j][1].startswith("n")))
-    return list(dict.fromkeys(focus))
+    return tuple(dict.fromkeys(focus))
 
 
 # Nouns that only stand for the thing asked about (产品, 东西, 方法, 原因): an answer names

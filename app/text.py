@@ -102,8 +102,13 @@ _HAS_CJK = re.compile(r"[\u3400-\u9fff]")
 
 def simplified(text: str) -> str:
     """``text`` in Simplified script (case and width kept), for pattern matching."""
-    if not _HAS_CJK.search(text):
-        return text
+    return _simplified(text) if _HAS_CJK.search(text) else text
+
+
+@lru_cache(maxsize=65536)
+def _simplified(text: str) -> str:
+    # Cached: every answer folds the sentences of its passages again, and the corpus's
+    # sentences recur from question to question (the conversion is most of that time).
     to_tw, to_cn = _t2s()
     return to_cn.convert(to_tw.convert(text))
 
