@@ -389,14 +389,14 @@ def test_a_v1_client_that_hangs_up_closes_the_request_to_the_model(llm_server, s
 def test_warm_up_loads_the_lazy_parts_without_asking_the_model(assistant, article_config_path, stub):
     """``serve`` warms up in the background; in LLM mode that must not spend a request of
     the user's model server (warm-up answers extractively)."""
-    from app.crosslingual import cedict
+    from app.crosslingual import _tables
 
     stub.reset(supported)
     warm = make_assistant(assistant, article_config_path, stub)
     assert warm.crosslingual._glossary is None
     assert warm.warm_up() > 0
     assert stub.requests == []
-    assert warm.crosslingual._glossary is not None and cedict.cache_info().currsize == 1
+    assert warm.crosslingual._glossary is not None and _tables.cache_info().currsize == 1
 
 
 def test_warm_up_waits_for_a_quiet_server_and_stops_when_asked(assistant, article_config_path, stub):
