@@ -47,9 +47,10 @@ class Weights:
     - focus_missing * focus_words_absent - focus_unknown * focus_nouns_the_corpus_lacks
     - unknown_penalty * unknown_term_share + passage_cos * (passage_cos - offset)
     - rank_decay * (rank - 1) - pair_cost * is_pair - cross_line_cost * crosses_a_line
-    - echo * only_repeats_the_question - number_missing * question_numbers_absent``, where ``offset`` is the question's background
-    similarity plus ``background_offset`` (:data:`FEATURES` and
-    :meth:`ExtractiveAnswerer.coefficients`); the reported confidence is ``score + 0.5``.
+    - echo * only_repeats_the_question - number_missing * question_numbers_absent``, where
+    ``offset`` is the question's background similarity plus ``background_offset``
+    (:data:`FEATURES` and :meth:`ExtractiveAnswerer.coefficients`); the reported confidence
+    is ``score + 0.5``.
     """
 
     lexical: float = 0.25
@@ -264,11 +265,12 @@ class ExtractiveAnswerer:
         cues = question_cues(question, language)
         hard_cues = cues - {Cue.LIST}
         focus = [f for f, _ in question_focus(question)] if language == "zh" else []
-        unknown_nouns, unknown_share = self._unknowns(question, language, expansion)
+        unknown_nouns, unknown_share = self._unknowns(question, language, terms)
         if whole and whole != question:
             # A part of a longer question (…做什么，什么时候需要写它？) is about what the whole
             # names: a thing the corpus lacks sinks every part, not just the one naming it.
-            whole_nouns, whole_share = self._unknowns(simplified(whole), language, expansion)
+            whole = simplified(whole)
+            whole_nouns, whole_share = self._unknowns(whole, language, self._terms(whole, language, expansion)[1])
             unknown_nouns, unknown_share = max(unknown_nouns, whole_nouns), max(unknown_share, whole_share)
         # Every word of the question, longest first, for the echo check.
         by_length = sorted(set(terms) | set(asked), key=len, reverse=True)
@@ -344,13 +346,13 @@ class ExtractiveAnswerer:
             terms += [t for t in content_terms(" ".join(expansion)) if t not in terms]
         return asked, terms
 
-    def _unknowns(self, question: str, language: str, expansion: Sequence[str]) -> tuple[float, float]:
+    def _unknowns(self, question: str, language: str, terms: Sequence[str]) -> tuple[float, float]:
         """(how many things the (Simplified) question names that the corpus lacks, the share
-        of its term weight the corpus never uses): the text cannot state those."""
+        of its ``terms``' weight the corpus never uses): the text cannot state those."""
         focus = question_focus(question) if language == "zh" else []
         nouns = sum(1 for f, noun in focus if noun and not self._names_known_thing(f))
         nouns += self._unknown_names(question, language, {f for f, noun in focus if noun})
-        weights = {t: self.lexical.idf(t) for t in self._terms(question, language, expansion)[1]}
+        weights = {t: self.lexical.idf(t) for t in terms}
         total = sum(weights.values())
         unknown = sum(v for t, v in weights.items() if not self.lexical.known(t) and not self.lexical.in_text(t))
         return float(nouns), (unknown / total if total else 0.0)
@@ -749,7 +751,6 @@ _ITEM_CHARS = 80
 _NOT_ITEM_END = re.compile(r"[。！？!?；;.…:：，,、]\s*$")
 # A command line ($ make, # apt install) is code, not a list item.
 _PROMPT = re.compile(r"^\s*[$#>] ")
-# A sentence that opens by summing up what came before (当这些…, 上述…).
 # Numbered items (:meth:`ExtractiveAnswerer._numbered_items`): a line opening with up to
 # four characters, then a number and a separator (场景一: / 第二步, / 3. / （4）).
 _NUMBERED = re.compile(r"^[（(]?([^\s\d一二三四五六七八九十:：、.．,，]{0,4}?)([一二三四五六七八九十]|\d{1,2})[)）]?(?:[:：、.．,，]|步|部分|章|节)")
@@ -759,6 +760,7 @@ _ANNOUNCES = re.compile(r"[几两二三四五六七八九十多][种个点类条
 # How far the numbered items may run, and how soon after the announcing sentence the first.
 _NUMBERED_SPAN = 80
 _NUMBERED_START = 3
+# A sentence that opens by summing up what came before (当这些…, 上述…).
 _LIST_BACK = re.compile(r"^.{0,2}(这些|这几|上述|以上|前述)")
 
 

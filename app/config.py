@@ -133,7 +133,7 @@ class AnswerConfig(_Section):
     # 邮件到 xyz@packages.debian.org。); README "Held out" has the measurement.
     context_next_chars: int = Field(150, ge=0, le=2000)
     # Below it we abstain. Fitted leave-one-corpus-out by ``python -m eval.fit`` (each
-    # held-out fold picks 0.605-0.61); the eval report shows what it trades off.
+    # held-out fold picks 0.60-0.61); the eval report shows what it trades off.
     min_score: float = Field(0.61, ge=-1, le=2)
     max_question_chars: int = Field(2000, ge=20)
 

@@ -105,10 +105,11 @@ def simplified(text: str) -> str:
     return _simplified(text) if _HAS_CJK.search(text) else text
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _simplified(text: str) -> str:
     # Cached: every answer folds the sentences of its passages again, and the corpus's
     # sentences recur from question to question (the conversion is most of that time).
+    # 16k entries: a few MB of sentences, more only for long texts such as whole passages.
     to_tw, to_cn = _t2s()
     return to_cn.convert(to_tw.convert(text))
 
