@@ -25,7 +25,7 @@ from .keyphrase import key_span
 from .passages import Answer, Citation, Passage
 from .retrieval import LexicalIndex
 from .store import SentenceRecord
-from .text import content_terms, fold, is_cjk, simplified
+from .text import content_terms, fold, is_cjk, is_traditional, simplified
 
 NOT_FOUND = {
     "zh": "抱歉，文档中没有找到能回答这个问题的内容。下面列出最接近的段落，供您参考。",
@@ -158,6 +158,12 @@ class SentenceIndex:
         pick = np.random.default_rng(0).choice(n, BACKGROUND_SAMPLE, replace=False) if n > BACKGROUND_SAMPLE \
             else np.arange(n)
         self._sample = np.ascontiguousarray(vectors[np.sort(pick)]) if n else None
+        # A corpus written mostly in Traditional characters: questions are embedded in that
+        # script too (:meth:`app.Assistant.prepare`), as the embedder places a Simplified
+        # question farther from Traditional text than from the same text in Simplified.
+        sampled = [self.records[i].text for i in np.sort(pick)]
+        cjk = sum(1 for t in sampled if any(map(is_cjk, t)))
+        self.traditional = cjk > 0 and sum(map(is_traditional, sampled)) > 0.5 * cjk
         # Latin-script sentences (English prose, command lines, copyright notes) have a
         # background of their own: an English question looks like any English sentence, a
         # Chinese one like none (:meth:`latin_background`).

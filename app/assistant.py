@@ -24,7 +24,7 @@ from .retrieval import Retriever
 from .store import ChunkStore, IndexInfo
 from .runtime import configure_data_dir
 from . import snapshot
-from .text import detect_language
+from .text import detect_language, to_traditional
 from .verify import index_verifier
 
 log = logging.getLogger("app")
@@ -365,8 +365,8 @@ class Assistant:
         parts = split_subquestions(resolved)
         # The embedder is thread-safe and batches questions that arrive together
         # (app.embeddings.QueryBatcher), so it runs outside the index lock.
-        qvec = self.embedder.embed_query(resolved[:QUERY_EMBED_CHARS])
-        subquestions = [(p, self.embedder.embed_query(p[:QUERY_EMBED_CHARS])) for p in parts] \
+        qvec = self._embed_query(resolved)
+        subquestions = [(p, self._embed_query(p)) for p in parts] \
             if len(parts) > 1 else []
         with self._lock:
             passages = self.retriever.retrieve(resolved, query_vector=qvec, top_k=top_k, sources=sources,
@@ -386,6 +386,12 @@ class Assistant:
             subquestions = self._bind_parts(subquestion_parts(resolved), subquestions, passages, language,
                                             expansion)
         return PreparedQuestion(resolved, language, qvec, passages, subquestions, expansion)
+
+    def _embed_query(self, text: str) -> Any:
+        """The question's vector; over a Traditional-script corpus, of the question in that
+        script (the quotes and the lexical leg are unaffected: they fold both scripts)."""
+        text = text[:QUERY_EMBED_CHARS]
+        return self.embedder.embed_query(to_traditional(text) if self.sentences.traditional else text)
 
     def _bind_parts(self, raw: list[str], parts: list[tuple[str, Any]], passages: list[Passage], language: str,
                     expansion: Sequence[str]) -> list[tuple[str, Any]]:
@@ -414,7 +420,7 @@ class Assistant:
                 said = None  # the earlier part is not answered: its best sentence names nothing asked
             best, best_score = out[k], -math.inf
             for rewrite in dict.fromkeys([parts[k][0], *part_rewrites(raw[k], out[k - 1][0], said)]):
-                vec = parts[k][1] if rewrite == parts[k][0] else self.embedder.embed_query(rewrite[:QUERY_EMBED_CHARS])
+                vec = parts[k][1] if rewrite == parts[k][0] else self._embed_query(rewrite)
                 with self._lock:
                     scored = answerer.score_sentences(rewrite, vec, passages, language, expansion)
                 if scored and scored[0].score > best_score:

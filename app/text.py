@@ -114,6 +114,20 @@ def _simplified(text: str) -> str:
     return to_cn.convert(to_tw.convert(text))
 
 
+def is_traditional(text: str) -> bool:
+    """Whether ``text`` is written in Traditional characters: two or more of them change in
+    Simplified (one may be a name: 昇 in 昇腾)."""
+    if not _HAS_CJK.search(text):
+        return False
+    chars = _t2s_chars().convert(text)
+    return sum(a != b for a, b in zip(text, chars)) >= 2
+
+
+def to_traditional(text: str) -> str:
+    """``text`` in Taiwan Traditional script and phrasing (OpenCC ``s2twp``)."""
+    return _t2s()[0].convert(text) if _HAS_CJK.search(text) else text
+
+
 @lru_cache(maxsize=1)
 def _t2s_chars():
     import opencc

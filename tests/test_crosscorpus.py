@@ -45,10 +45,25 @@ def test_simplified_question_over_traditional_text_quotes_the_traditional(projec
     cfg = load_config(write_config(project))
     ingest(cfg, progress=False)
     # (软件包 would not do here: Taiwan writes 軟體套件, and a two-sentence corpus lacks 软件包.)
-    answer = Assistant(cfg).ask("安装软件之前要先做什么？")
+    assistant = Assistant(cfg)
+    answer = assistant.ask("安装软件之前要先做什么？")
     assert answer.found, answer.text
     assert "閱讀說明文件" in answer.text  # verbatim, in the document's own script
     assert "阅读" not in answer.text
+    # The corpus is Traditional, so the question is embedded in Traditional script.
+    from app.text import to_traditional
+
+    assert assistant.sentences.traditional
+    q = assistant.prepare("安装软件之前要先做什么？")
+    assert np.allclose(q.query_vector, assistant.embedder.embed_query(to_traditional("安装软件之前要先做什么？")))
+
+
+def test_a_simplified_corpus_is_not_read_as_traditional(assistant):
+    from app.text import is_traditional
+
+    # The article writes 昇腾 (昇 is a Traditional character too): one character is a name.
+    assert not assistant.sentences.traditional
+    assert not is_traditional("华为的昇腾910B") and is_traditional("華為的昇騰系列晶片")
 
 
 # -- English questions over Chinese text ------------------------------------------------------
