@@ -24,7 +24,7 @@ from .retrieval import Retriever
 from .store import ChunkStore, IndexInfo
 from .runtime import configure_data_dir
 from . import snapshot
-from .text import detect_language, to_traditional
+from .text import detect_language
 from .verify import index_verifier
 
 log = logging.getLogger("app")
@@ -388,10 +388,8 @@ class Assistant:
         return PreparedQuestion(resolved, language, qvec, passages, subquestions, expansion)
 
     def _embed_query(self, text: str) -> Any:
-        """The question's vector; over a Traditional-script corpus, of the question in that
-        script (the quotes and the lexical leg are unaffected: they fold both scripts)."""
-        text = text[:QUERY_EMBED_CHARS]
-        return self.embedder.embed_query(to_traditional(text) if self.sentences.traditional else text)
+        """The question's vector (:meth:`Retriever.embed_query`), of its first characters."""
+        return self.retriever.embed_query(text[:QUERY_EMBED_CHARS])
 
     def _bind_parts(self, raw: list[str], parts: list[tuple[str, Any]], passages: list[Passage], language: str,
                     expansion: Sequence[str]) -> list[tuple[str, Any]]:

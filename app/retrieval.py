@@ -18,7 +18,7 @@ import numpy as np
 
 from .config import FusionMode, RetrievalConfig
 from .passages import Chunk, Passage
-from .text import fold, tokenize
+from .text import fold, to_traditional, tokenize
 
 
 class LexicalIndex:
@@ -201,6 +201,13 @@ class Retriever:
                 pos -= 1
         return out
 
+    def embed_query(self, text: str) -> np.ndarray:
+        """The question's vector; over a Traditional-script corpus, of the question in that
+        script (the embedder places a Simplified question farther from Traditional text than
+        from the same text in Simplified; quotes and the lexical leg fold both scripts)."""
+        traditional = self.sentences is not None and self.sentences.traditional
+        return self.embedder.embed_query(to_traditional(text) if traditional else text)
+
     def retrieve(self, question: str, query_vector: np.ndarray | None = None, top_k: int | None = None,
                  sources: Sequence[str] | None = None, mode: str = "hybrid", expansion: Sequence[str] = ()
                  ) -> list[Passage]:
@@ -214,7 +221,7 @@ class Retriever:
         lexical: list[tuple[Chunk, float]] = []
         if mode in ("hybrid", "dense"):
             if query_vector is None:
-                query_vector = self.embedder.embed_query(question)
+                query_vector = self.embed_query(question)
             dense = self.dense.search(query_vector, c.dense_top_k, sources=sources)
         if mode in ("hybrid", "lexical"):
             tokens = tokenize(" ".join([question, *expansion]))

@@ -56,6 +56,9 @@ def test_simplified_question_over_traditional_text_quotes_the_traditional(projec
     assert assistant.sentences.traditional
     q = assistant.prepare("安装软件之前要先做什么？")
     assert np.allclose(q.query_vector, assistant.embedder.embed_query(to_traditional("安装软件之前要先做什么？")))
+    # The retriever embeds that way too when called without a vector (Assistant.retrieve:
+    # the LlamaIndex retriever, the baselines).
+    assert np.allclose(assistant.retriever.embed_query("安装软件之前要先做什么？"), q.query_vector)
 
 
 def test_a_simplified_corpus_is_not_read_as_traditional(assistant):
