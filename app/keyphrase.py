@@ -14,7 +14,7 @@ import re
 from typing import Sequence
 
 from .cues import _CN_NUM, _DEFINITION, _MONEY, _NUMBER, _TIME, _YEAR, Cue, question_cues
-from .text import content_terms, fold, normalize, simplified
+from .text import content_terms, fold, is_cjk, normalize, simplified
 
 # The phrase patterns are the cue patterns made to take the whole value: a full date
 # (2022年10月7日, 2022年底, not 2022年), a whole fraction (四分之一), a model name with
@@ -25,6 +25,8 @@ _FRACTION = re.compile(rf"[{_CN_NUM}]+分之[{_CN_NUM}]+|百分之[{_CN_NUM}点]
 _MODEL_NAME = re.compile(r"(?<![A-Za-z0-9\-])(?=[A-Za-z0-9\-]*\d)(?=[A-Za-z0-9\-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9\-]*"
                          r"[A-Za-z0-9]|[\u4e00-\u9fff]{1,4}\d{2,4}(?![年月日\dA-Za-z])|“[^”]{2,8}”")
 _ASKS_SHARE = re.compile(r"率|比例|百分|占比|份额|percent|rate|share|proportion", re.I)
+# The unit after a count: 18个月, 5 天, 3 倍, 20 MB.
+_UNIT = re.compile(r" ?(?:个月|个小时|小时|分钟|字符|[天年月日周个次种位名家台块张件本页层倍秒人]|[KMGT]i?B\b|%)")
 # Characters a model-name match may pick up in front of the name (的含光800 -> 含光800).
 _LEADING_FUNCTION = "的是其了和与及在为把被由从向对将"
 # Cues in the order their phrase is preferred (the most specific first).
@@ -33,12 +35,18 @@ _ORDER = [(Cue.MONEY, _MONEY), (Cue.YEAR, _YEAR), (Cue.TIME, _DATE), (Cue.TIME, 
 # A question that asks for the name of a thing (叫什么, 哪款芯片, which tool): the answer is
 # the quoted, titled or Latin term nearest to the question's words.
 _ASKS_NAME_ZH = re.compile(r"叫什么|叫做什么|什么名字|称为什么|称作什么|被称为|名为|比作什么|哪(?:款|个|种|部|家|项|份|条|一个|一款)"
+                           r"|(?:有没有|有什么|用什么|用哪个)(?:工具|软件|程序|命令|软件包|包|选项|参数)"
                            r"|什么(?:工具|软件|命令|软件包|包|芯片|平台|架构|项目|机构|法案|协议|格式|变量|文件|目录|选项|名称|产品|游戏)")
 _ASKS_NAME_EN = re.compile(r"\b(which|what)\b(?!\s+(year|date|time|month|day)\b)", re.I)
-_NAME = re.compile(r"“[^”]{1,16}”|「[^」]{1,16}」|《[^》]{1,24}》|(?<![A-Za-z0-9_./\-])[A-Za-z/.~][A-Za-z0-9_.+/~\-]*[A-Za-z0-9]"
-                   r"(?: (?:-{1,2}[A-Za-z][\w\-]*|[a-z][a-z0-9\-]+))?")
+_NAME = re.compile(r"“[^”]{1,16}”|「[^」]{1,16}」|《[^》]{1,24}》|(?<![A-Za-z0-9_./\-])(?:--?)?[A-Za-z/.~][A-Za-z0-9_.+/~\-]*[A-Za-z0-9+]"
+                   r"(?: (?:-{1,2}[A-Za-z][\w\-]*|[a-z][a-z0-9\-]+))?"
+                   r"|(?<![\u4e00-\u9fff])[\u4e00-\u9fff]{2,3}\d{2,4}[A-Za-z]?(?![年月日\dA-Za-z])")
+# Words that introduce a name (名为“JUPITER”, 叫做 sid): the name right after them is the one.
+_NAMING = re.compile(r"(?:名为|叫做|称为|称作|叫|即|被称为)\s*$")
 # Items of an enumeration: short phrases joined by 、 (or a final 和/与/及).
-_LIST = re.compile(r"[^，。、；：,;:\s“”]{1,24}(?:\s*[、]\s*[^，。、；：,;:\s“”]{1,24})+(?:[和与及及以][^，。、；：,;:\s]{1,24})?")
+_LIST = re.compile(r"[^，。、；：,;:\s“”]{1,24}(?:\s*[、]\s*[^，。、；：,;:\s“”]{1,24})+(?:\s*[和与及]\s*[^，。、；：,;:\s]{1,24})?")
+# Two items joined by 和/与/及 alone (半导体材料和精密设备, “算力”与“带宽”).
+_PAIR = re.compile(r"[^，。、；：,;:\s]{1,12}\s*[和与及]\s*[^，。、；：,;:\s]{1,12}")
 _CLAUSE = re.compile(r"[^，。；;：:,！？!?]+")
 
 
@@ -64,20 +72,32 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
     for cue, pattern in _ORDER:
         if cue not in cues or (pattern is _FRACTION and not _ASKS_SHARE.search(q) and "分之" not in view):
             continue
+        found: list[tuple[int, int]] = []
         for m in pattern.finditer(view):
             start = m.start()
             if pattern is _MODEL_NAME:
                 while start < m.end() - 1 and view[start] in _LEADING_FUNCTION:
                     start += 1
-            value = normalize(view[start:m.end()])
+            end = m.end()
+            if pattern is _NUMBER:
+                unit = _UNIT.match(view, end)  # 18个月, 5 天: the count with what it counts
+                end = unit.end() if unit else end
+            value = normalize(view[start:end])
             if value and value not in asked:
-                return start, m.end()
+                found.append((start, end))
+                if len(found) == min(2, _times_asked(q, cue)):
+                    break
+        if found:
+            # 错误率从多少降到了多少: both values, when they stand within one clause.
+            a, b = found[0][0], found[-1][1]
+            return (a, b) if _CLAUSE.fullmatch(view[a:b]) else found[0]
     if Cue.PERSON in cues:
         span = _person(view, asked)
         if span:
             return span
     if Cue.LIST in cues:
-        best = max(_LIST.finditer(view), key=lambda m: m.end() - m.start(), default=None)
+        best = max(_LIST.finditer(view), key=lambda m: m.end() - m.start(), default=None) \
+            or next(_PAIR.finditer(view), None)
         if best:
             return best.start(), best.end()
     if names and (_ASKS_NAME_ZH if language == "zh" else _ASKS_NAME_EN).search(q):
@@ -96,12 +116,46 @@ def _name(text: str, question: str, asked: str, extra_terms: Sequence[str]) -> t
         return None
     low = fold(text)
     terms = set(content_terms(question)) | {fold(t) for t in extra_terms}
-    at = [i for t in terms for i in _occurrences(low, t)]
-    if not at:
-        m = names[0]
-    else:
-        m = min(names, key=lambda n: (min(min(abs(n.start() - i), abs(n.end() - i)) for i in at), n.start()))
-    return m.start(), m.end()
+    # One-character words (用, 的) stand next to anything; they place nothing.
+    terms = {t for t in terms if len(t) >= 2 or not is_cjk(t)} or terms
+    # Whole words only: search-mode tokens repeat a word's parts (奥特曼 -> 奥特, 特曼).
+    terms = {t for t in terms if not any(t != u and t in u for u in terms)}
+    at = {t: [(i, i + len(t)) for i in _occurrences(low, t)] for t in terms}
+
+    def rank(span: tuple[int, int]) -> tuple[int, float, int, int]:
+        start, end = span
+        named = 0 if _NAMING.search(text[max(0, start - 4): start]) else 1
+        # Closeness to the question's words, each at its nearest use: a name sits among
+        # them (英伟达的GeForce游戏显卡, 昇腾(Ascend)系列AI芯片).
+        near = sum(1.0 / (1 + min(max(a - end, start - b, 0) for a, b in spans)) for spans in at.values() if spans)
+        # On a tie, the name after them (百度自研的“昆仑芯”: Chinese puts the modifier first).
+        after = 0 if any(b <= start for spans in at.values() for a, b in spans) else 1
+        return named, -near, after, start
+
+    # A name in brackets right after one of the question's words glosses that word
+    # (山姆·奥特曼(Sam Altman)): the question names it already.
+    glossed = [(i, text.find(")" if text[i] == "(" else "）", i)) for spans in at.values() for _, i in spans
+               if i < len(text) and text[i] in "(（"]
+    names = [m for m in names if not any(a < m.start() and m.end() <= b for a, b in glossed)] or names
+    return min(((_trim(text, m.start(), m.end()), m.end()) for m in names), key=rank)
+
+
+def _trim(text: str, start: int, end: int) -> int:
+    """``start`` moved past the function characters a name match may take in front of the
+    name (的含光800 -> 含光800)."""
+    while start < end - 1 and text[start] in _LEADING_FUNCTION:
+        start += 1
+    return start
+
+
+_ASKS_COUNT = {Cue.NUMBER: re.compile(r"多少|几"), Cue.YEAR: re.compile(r"哪一?年"),
+               Cue.MONEY: re.compile(r"多少")}
+
+
+def _times_asked(question: str, cue: Cue) -> int:
+    """How many values of this kind the question asks for (从多少降到了多少: two)."""
+    pattern = _ASKS_COUNT.get(cue)
+    return len(pattern.findall(question)) if pattern else 1
 
 
 def _occurrences(text: str, term: str) -> list[int]:

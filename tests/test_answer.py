@@ -218,6 +218,24 @@ def test_the_verb_after_how_or_why_is_the_task_not_a_focus_word():
     assert ("出生", False) in question_focus("黄仁勋是哪一年出生的？")
 
 
+def test_a_focus_word_is_a_noun_only_where_it_names_a_thing():
+    def nouns(question):
+        return [f for f, noun in question_focus(question) if noun]
+
+    # jieba tags these verbs as nouns; CC-CEDICT reads them only as verbs.
+    assert "问世" not in nouns("英伟达那套软件是哪年问世的？")
+    assert "指向" not in nouns("debian/control 里的 Vcs-Git 字段应该指向什么地址？")
+    # Two characters no dictionary knows: jieba's HMM glued a pronoun to a verb (我用).
+    assert "我用" not in nouns("这份手册默认我用的是哪个 Debian 版本？")
+    # 加什么配置: the word before 什么 is the verb, however jieba cuts it (文件里加 -> 里加, Riga).
+    assert "里加" not in nouns("要在哪个文件里加什么配置？")
+    # 叫什么名字 asks for a name; 名字 is not a word the answer must hold.
+    assert "名字" not in [f for f, _ in question_focus("华为的AI芯片系列叫什么名字？")]
+    # Real nouns stay nouns, known to the corpus or not.
+    assert ("售价", True) in question_focus("H20芯片在中国市场的售价是多少？")
+    assert ("城市", True) in question_focus("德国的JUPITER超算中心建在哪座城市？")
+
+
 def test_a_noun_that_only_stands_for_the_thing_asked_is_not_a_focus_word():
     # 缩水版产品是哪两款: the answer names the products (A800 和 H800芯片), not 产品.
     assert "产品" not in [f for f, _ in question_focus("英伟达推出的缩水版产品是哪两款？")]

@@ -273,13 +273,48 @@ def test_key_span_takes_the_whole_value_and_the_name_asked_for():
     assert span("在2022年底推出了A800。", "英伟达是什么时候推出A800的？") == "2022年底"
     assert span("2023年10月,美国再次更新了条例。", "美国是什么时候再次更新条例的？") == "2023年10月"
     assert span("中国市场贡献了英伟达四分之一的收入。", "中国市场贡献了多少比例的收入？") == "四分之一"
-    assert span("错误率从26%降到了15%,用了两块显卡。", "错误率从多少降到了多少？") == "26%"
+    # Two values asked for (从多少降到了多少): the span runs over both, within their clause.
+    assert span("错误率从26%降到了15%,用了两块显卡。", "错误率从多少降到了多少？") == "26%降到了15%"
+    assert span("错误率降到了15%,用了两块显卡。", "错误率降到了多少？") == "15%"
+    # A count with what it counts.
+    assert span("它在 5 天后也不会进入 testing。", "要等多少天才会进入 testing？") == "5 天"
+    assert span("性能每18个月翻一番。", "性能多久翻一番？") == "18个月"
     assert span("其是昇腾910B,可以对标A100。", "华为的哪款芯片可以对标A100？") == "910B"
     # A person's name jieba cuts short (马克 + 龙).
     assert span("法国总统马克龙号召打造“欧洲的AI”。", "是哪位法国领导人号召打造欧洲的AI？") == "马克龙"
     # What a thing is called: the quoted or Latin term nearest the question's words.
     assert span("腾讯自研的芯片叫“紫霄”,百度的叫“昆仑芯”。", "腾讯自研的芯片叫什么？") == "“紫霄”"
     assert span("新的 debmake 可以作为标准 dh-make 的代替品。", "Which newer tool can replace dh-make?", "en") == "debmake"
+    # Nearest by the gap between the name and the question's words, one-character words
+    # (用) placing nothing; a Chinese model name counts; on a tie, the name after them.
+    assert span("博士生亚历克斯(Alex Krizhevsky),用两块英伟达的GeForce游戏显卡,训练出了AlexNet。",
+                "AlexNet是用英伟达哪个系列的显卡训练出来的？") == "GeForce"
+    assert span("阿里“平头哥”的含光800,百度自研的“昆仑芯”,腾讯的“紫霄”项目。", "百度自研的AI芯片叫什么？") == "“昆仑芯”"
+    assert span("阿里“平头哥”的含光800,百度自研的“昆仑芯”。", "阿里平头哥的AI芯片叫什么？") == "含光800"
+    assert span("德国则斥巨资建造名为“JUPITER”的顶级超算中心,法国要打造“欧洲的AI”。",
+                "德国斥巨资建造的超算中心叫什么？") == "“JUPITER”"
+    # A name in brackets after the question's words glosses them: not the answer.
+    assert span("当OpenAI的创始人山姆·奥特曼(Sam Altman)开始四处奔走时。", "山姆·奥特曼是哪家公司的创始人？") == "OpenAI"
+    # A tool asked for (有没有工具), an option with its dashes, C++.
+    assert span("可使用 Alien 软件包在不同的软件包格式之间进行转换。", "有没有工具可以转换软件包格式？") == "Alien"
+    assert span("重新打包时别忘了 --exclude-vcs 选项。", "重新打包时要记得加上哪个选项？") == "--exclude-vcs"
+
+
+def test_key_span_takes_every_list_item():
+    def span(sentence, question):
+        a, b = key_span(sentence, question, "zh")
+        return sentence[a:b]
+
+    # The last item after a spaced 和, and two items joined by 和/与 alone.
+    assert span("此软件包提供了一些工具，如 lsdiff、interdiff 和 filterdiff 命令。", "它带了哪些命令？").endswith("filterdiff")
+    got = span("其核心条款,通过限制芯片的“算力”与“带宽”两项关键指标,瞄准了高端GPU。", "新规限制了哪两项指标？")
+    assert "“算力”" in got and "“带宽”" in got
+
+
+def test_each_part_of_a_two_part_question_gets_its_phrase(assistant):
+    answer = assistant.ask("CUDA是哪一年推出的？是谁做出的这个决定？")
+    phrases = "".join(answer.key_phrases)
+    assert answer.found and "2006" in phrases and "黄仁勋" in phrases
 
 
 def test_answers_carry_their_key_phrase(assistant):
