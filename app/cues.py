@@ -23,6 +23,7 @@ class Cue(str, Enum):
     DEFINITION = "definition"
     MONEY = "money"
     MODEL = "model"
+    STEPS = "steps"
 
 
 _ZH_CUES = [
@@ -37,6 +38,9 @@ _ZH_CUES = [
     (Cue.DEFINITION, re.compile(r"全称|全名|中文名|英文名|简称|缩写|代表什么|是什么的缩写")),
     (Cue.MODEL, re.compile(r"(哪款|哪一款|什么|哪个|哪种)(型号|芯片|显卡|GPU|产品)|型号")),
     (Cue.MONEY, re.compile(r"多少钱|多少[万亿]*(美元|欧元|元|人民币|日元)|(售价|价格|营收|收入|利润|融资|市值|估值|耗资|花费|补贴)[^，。？?]{0,6}(多少|几)")),
+    # How to do something on the system: the answer is an instruction or a command.
+    (Cue.STEPS, re.compile(r"(怎么|如何|怎样)(?:才能|来|去)?(?:查看|显示|设置|安装|配置|修改|删除|卸载|升级|编译|启动|停止|禁用"
+                           r"|启用|创建|添加|替换|打包|构建)|该怎么做|(?:用|执行|运行|输入)(?:什么|哪个|哪条)命令")),
 ]
 _EN_CUES = [
     (Cue.YEAR, re.compile(r"\b(which|what) year\b|\bin what year\b|\bwhen\b.*\b(founded|launched|released|born)\b", re.I)),
@@ -50,6 +54,7 @@ _EN_CUES = [
     (Cue.DEFINITION, re.compile(r"\bstand for\b|\bfull name\b|\bchinese name\b|\babbreviation\b", re.I)),
     (Cue.MODEL, re.compile(r"\b(which|what)\b[\w\s-]{0,30}\b(chip|chips|gpu|gpus|card|model number|processor)\b", re.I)),
     (Cue.MONEY, re.compile(r"\bhow much (money|did .* cost|does .* cost)\b|\b(price|revenue|profit|valuation|cost)\b", re.I)),
+    (Cue.STEPS, re.compile(r"\bhow (do|can|should) (i|you|one|we)\b|\b(what|which) command\b", re.I)),
 ]
 
 # Digits may stand apart from their unit: many Chinese documents space Latin and digits off
@@ -103,8 +108,13 @@ def strip_question_values(sentence: str, question: str) -> str:
 
 # An enumeration: items separated by 、 or 和/与/及, or several commas.
 _LIST = re.compile(r"、|[和与及]|,.*,|，.*，|第[一二三]")
+# An instruction: what to run or use (请执行, 可以使用, 只需), or a command line (dpkg --purge
+# foo, apt-mark hold package_name, systemctl get-default).
+_COMMAND = re.compile(r"(?<![A-Za-z0-9_./\-])[a-z][a-z0-9.+_\-]*(?: +(?:-{1,2}[a-z][\w\-]*|[a-z][a-z0-9_.\-]+|/[\w./\-]+))+")
+_STEPS = re.compile(r"请(?:执行|运行|使用|输入|安装|编辑|查看|参见)|可以(?:使用|用|运行|执行|通过|输入)|可使用|只需|以下命令|如下命令|"
+                    + _COMMAND.pattern)
 _SENTENCE_PATTERNS = {Cue.YEAR: _YEAR, Cue.TIME: _TIME, Cue.NUMBER: _NUMBER, Cue.MODEL: _MODEL,
-                      Cue.MONEY: _MONEY, Cue.DEFINITION: _DEFINITION, Cue.LIST: _LIST}
+                      Cue.MONEY: _MONEY, Cue.DEFINITION: _DEFINITION, Cue.LIST: _LIST, Cue.STEPS: _STEPS}
 
 
 def sentence_has(cue: Cue, sentence: str) -> bool:

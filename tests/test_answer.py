@@ -203,6 +203,21 @@ def test_cues_that_read_the_question_word_in_context():
     assert not sentence_has(Cue.PERSON, "这个软件包可以直接安装。")
 
 
+def test_a_how_to_question_asks_for_an_instruction_or_a_command():
+    assert Cue.STEPS in question_cues("怎么查看 systemd 开机时使用的默认目标？", "zh")
+    assert Cue.STEPS in question_cues("想把软件连同设置一起删掉，用什么命令？", "zh")
+    assert Cue.STEPS in question_cues("How do I stop a service from starting at boot?", "en")
+    # Asking how something came about, or how to confirm a fact, asks for no instruction.
+    assert Cue.STEPS not in question_cues("英伟达是怎么应对禁令的？", "zh")
+    assert Cue.STEPS not in question_cues("怎么确认它跟踪的是哪个发布版本？", "zh")
+    assert sentence_has(Cue.STEPS, "要显示系统引导时 systemd 的默认目标，请执行 systemctl get-default")
+    assert sentence_has(Cue.STEPS, "卸载一个软件包（包括配置文件）：dpkg --purge foo。")
+    assert sentence_has(Cue.STEPS, "您可以使用 cron-apt；这一工具定期升级系统。")
+    # Saying what happens is not telling what to do.
+    assert not sentence_has(Cue.STEPS, "在引导过程中，systemd 会启动默认的目标文件里列出的服务。")
+    assert not sentence_has(Cue.STEPS, "英伟达迅速推出了特供版芯片。")
+
+
 def test_a_count_asks_for_its_unit_not_for_what_jieba_glues_to_it():
     # 多少天才会: jieba reads 天才 (genius); the question names no such thing.
     assert [f for f, _ in question_focus("unstable 里修好的软件包一般要等多少天才会进入 testing？")] == ["一般"]

@@ -298,6 +298,8 @@ def test_key_span_takes_the_whole_value_and_the_name_asked_for():
     # A tool asked for (有没有工具), an option with its dashes, C++.
     assert span("可使用 Alien 软件包在不同的软件包格式之间进行转换。", "有没有工具可以转换软件包格式？") == "Alien"
     assert span("重新打包时别忘了 --exclude-vcs 选项。", "重新打包时要记得加上哪个选项？") == "--exclude-vcs"
+    # A how-to question: the command line.
+    assert span("卸载一个软件包（包括配置文件）：dpkg --purge foo。", "用什么命令把软件包连同配置一起卸载？") == "dpkg --purge foo"
 
 
 def test_key_span_takes_every_list_item():
