@@ -323,7 +323,7 @@ class ExtractiveAnswerer:
                         "cos": cos[i] - (latin_offset if self.sentences.latin[i] else offset),
                         "coverage": sum(weights[t] for t in hit) / total if total else 0.0,
                         "cues_missing": float(len(hard_cues - ok)),
-                        "rank": float(p.rank - 1),
+                        "rank": float((p.best_rank or p.rank) - 1),
                         "pair": float(pair),
                         "cross_line": float(pair and not self._same_paragraph(p, unit[0], unit[1])),
                         "focus_missing": float(sum(1 for f in focus if not _has_word(unit_text, f))),

@@ -375,13 +375,16 @@ class Assistant:
                 # Each part is also searched for on its own: the whole question's words lean
                 # to one part (…哪个 Debian 版本？…从哪里额外安装 dpkg: backports is found only
                 # by the second part). Its passages follow the whole question's, ranked after them.
-                seen = {p.id for p in passages}
+                by_id = {p.id: p for p in passages}
                 for part, vec in subquestions:
                     for p in self.retriever.retrieve(part, query_vector=vec, top_k=top_k, sources=sources,
                                                      expansion=expansion):
-                        if p.id not in seen:
-                            seen.add(p.id)
-                            passages.append(replace(p, rank=len(passages) + 1))
+                        if p.id not in by_id:
+                            by_id[p.id] = replace(p, rank=len(passages) + 1, best_rank=p.rank)
+                            passages.append(by_id[p.id])
+                        else:
+                            known = by_id[p.id]
+                            known.best_rank = min(known.best_rank or known.rank, p.rank)
         if subquestions:
             subquestions = self._bind_parts(subquestion_parts(resolved), subquestions, passages, language,
                                             expansion)

@@ -59,6 +59,9 @@ class Passage:
     dense_score: float | None = None  # cosine similarity, when the dense leg found it
     lexical_score: float | None = None  # BM25 score, when the lexical leg found it
     rank: int = 0  # 1-based position in Answer.passages
+    #: Best rank a search gave it (each part of a two-part question is also searched for on
+    #: its own, and its passages are listed after the whole question's); 0: ``rank``.
+    best_rank: int = 0
     #: Heading path in the document (``第 4 章 … › 4.5.4 …``); None when unknown.
     section: str | None = None
     #: 1-based PDF page the passage starts on; None for formats without pages.

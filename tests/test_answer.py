@@ -351,6 +351,15 @@ def test_split_subquestions():
         "Which chips did Nvidia release in 2022", "when were Nvidia banned?"]
 
 
+def test_a_part_searched_on_its_own_keeps_the_rank_its_search_gave(assistant):
+    # The second part's passages are listed after the whole question's, but its search put
+    # them near the top: the answerer weighs them by that rank, not by their place in the list.
+    prepared = assistant.prepare("CUDA是哪一年推出的？日本在半导体的哪些领域拥有隐形冠军的实力？", [], top_k=5)
+    later = [p for p in prepared.passages if p.rank > 5]
+    assert later and all(1 <= p.best_rank <= 5 for p in later)
+    assert all(p.best_rank == 0 or p.best_rank <= p.rank for p in prepared.passages)
+
+
 @pytest.mark.parametrize("question", [
     "这场芯片战争的起因是什么？",     # 这场 is not a pronoun subject
     "美国的出口管制效果怎么样？",     # asks something itself, not "what about X"
