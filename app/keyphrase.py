@@ -48,6 +48,9 @@ _LIST = re.compile(r"[^，。、；：,;:\s“”]{1,24}(?:\s*[、]\s*[^，。�
 # Two items joined by 和/与/及 alone (半导体材料和精密设备, “算力”与“带宽”).
 _PAIR = re.compile(r"[^，。、；：,;:\s]{1,12}\s*[和与及]\s*[^，。、；：,;:\s]{1,12}")
 _CLAUSE = re.compile(r"[^，。；;：:,！？!?]+")
+# 从AlphaGo到Transformer,再到引爆全球的ChatGPT: a run of items from the first to the last.
+_FROM_TO = re.compile(r"从[^，。、；,;]{1,24}到[^，。、；,;]{1,24}(?:[，,]\s*(?:再到|直到|以及)[^，。、；,;]{1,24})+")
+_WORD_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{2}")
 
 
 def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[str] = (),
@@ -97,9 +100,12 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
             return span
     if Cue.LIST in cues:
         best = max(_LIST.finditer(view), key=lambda m: m.end() - m.start(), default=None) \
-            or next(_PAIR.finditer(view), None)
+            or next(_FROM_TO.finditer(view), None)
         if best:
             return best.start(), best.end()
+        span = _parallel_clauses(view) or next(((m.start(), m.end()) for m in _PAIR.finditer(view)), None)
+        if span:
+            return span
     if names and (_ASKS_NAME_ZH if language == "zh" else _ASKS_NAME_EN).search(q):
         span = _name(view, q, asked, extra_terms)
         if span:
@@ -183,6 +189,30 @@ def _person(text: str, asked: str) -> tuple[int, int] | None:
         pos += len(word)
     m = re.search(r"[\u4e00-\u9fff]{1,4}·[\u4e00-\u9fff]{1,5}|[A-Z][a-z]+ [A-Z][a-z]+", text)
     return (m.start(), m.end()) if m and normalize(m.group()) not in asked else None
+
+
+def _parallel_clauses(text: str) -> tuple[int, int] | None:
+    """The run of three or more neighbouring clauses built alike (将二进制文件放入 /usr/local/bin/，
+    库文件放入 /usr/local/lib/，配置文件放入 /usr/local/etc/): each shares a two-character word
+    with the next, so they list items in one pattern (two may share one by chance)."""
+    clauses = [m for m in _CLAUSE.finditer(text) if m.group().strip()]
+    best: tuple[int, int] | None = None
+    run = clauses[:1]
+    for prev, cur in zip(clauses, clauses[1:]):
+        shared = {m.group() for m in _bigrams(prev.group())} & {m.group() for m in _bigrams(cur.group())}
+        if shared and text[prev.end(): cur.start()].strip() in ("，", ",", "；", ";", "、"):
+            run.append(cur)
+        else:
+            run = [cur]
+        if len(run) >= 3 and (best is None or run[-1].end() - run[0].start() > best[1] - best[0]):
+            lead = len(run[0].group()) - len(run[0].group().lstrip())
+            best = (run[0].start() + lead, run[-1].end())
+    return best
+
+
+def _bigrams(text: str) -> list[re.Match]:
+    """Every two-character window of letters, digits or Chinese characters."""
+    return [m for i in range(len(text) - 1) for m in [_WORD_CHARS.match(text, i)] if m]
 
 
 def _clause(text: str, question: str, extra_terms: Sequence[str]) -> tuple[int, int] | None:

@@ -311,6 +311,16 @@ def test_key_span_takes_every_list_item():
     assert span("此软件包提供了一些工具，如 lsdiff、interdiff 和 filterdiff 命令。", "它带了哪些命令？").endswith("filterdiff")
     got = span("其核心条款,通过限制芯片的“算力”与“带宽”两项关键指标,瞄准了高端GPU。", "新规限制了哪两项指标？")
     assert "“算力”" in got and "“带宽”" in got
+    # 从A到B,再到C runs from the first item to the last.
+    got = span("从AlphaGo到Transformer,再到引爆全球的ChatGPT,几乎所有里程碑背后都有GPU。", "有哪些里程碑？")
+    assert got.startswith("从AlphaGo") and got.endswith("ChatGPT")
+    # Three clauses built alike list their items, even without 、.
+    s = "编译之后，将二进制文件放入 /usr/local/bin/，库文件放入 /usr/local/lib/，配置文件放入 /usr/local/etc/。"
+    got = span(s, "二进制文件、库文件和配置文件分别放到哪些目录？")
+    assert "/usr/local/bin/" in got and "/usr/local/etc/" in got and "编译" not in got
+    # Two clauses sharing a word by chance are no list: the items joined by 和 are.
+    s = "他们疯狂采购着英伟达H100和Blackwell芯片,在全球范围内大举投资AI公司,并试图吸引全球人才。"
+    assert "Blackwell" in span(s, "他们在采购哪些芯片？")
 
 
 def test_each_part_of_a_two_part_question_gets_its_phrase(assistant):
