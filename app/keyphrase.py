@@ -158,10 +158,16 @@ _ASKS_COUNT = {Cue.NUMBER: re.compile(r"多少|几"), Cue.YEAR: re.compile(r"哪
                Cue.MONEY: re.compile(r"多少")}
 
 
+# A question about how much something changed asks for where it started and ended.
+_ASKS_CHANGE = re.compile(r"\bby how much\b|\bfrom what\b.*\bto what\b", re.I)
+
+
 def _times_asked(question: str, cue: Cue) -> int:
     """How many values of this kind the question asks for (从多少降到了多少: two)."""
+    if cue is Cue.NUMBER and _ASKS_CHANGE.search(question):
+        return 2
     pattern = _ASKS_COUNT.get(cue)
-    return len(pattern.findall(question)) if pattern else 1
+    return max(1, len(pattern.findall(question))) if pattern else 1
 
 
 def _occurrences(text: str, term: str) -> list[int]:

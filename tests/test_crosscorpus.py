@@ -276,6 +276,9 @@ def test_key_span_takes_the_whole_value_and_the_name_asked_for():
     # Two values asked for (从多少降到了多少): the span runs over both, within their clause.
     assert span("错误率从26%降到了15%,用了两块显卡。", "错误率从多少降到了多少？") == "26%降到了15%"
     assert span("错误率降到了15%,用了两块显卡。", "错误率降到了多少？") == "15%"
+    # An English question asks for one value, unless it asks by how much something changed.
+    assert span("错误率从26%降到了15%。", "How much was the error rate before AlexNet?", "en") == "26%"
+    assert span("错误率从26%降到了15%。", "By how much did AlexNet cut the error rate?", "en") == "26%降到了15%"
     # A count with what it counts.
     assert span("它在 5 天后也不会进入 testing。", "要等多少天才会进入 testing？") == "5 天"
     assert span("性能每18个月翻一番。", "性能多久翻一番？") == "18个月"
