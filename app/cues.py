@@ -108,19 +108,28 @@ def strip_question_values(sentence: str, question: str) -> str:
 
 # An enumeration: items separated by 、 or 和/与/及, or several commas.
 _LIST = re.compile(r"、|[和与及]|,.*,|，.*，|第[一二三]")
-# An instruction: what to run or use (请执行, 可以使用, 只需), or a command line (dpkg --purge
-# foo, apt-mark hold package_name, systemctl get-default).
+# A command line: lower-case words, one of them with a dash, slash, dot, underscore or digit
+# (dpkg --purge foo, apt-mark hold package_name, systemctl get-default); English prose is
+# lower-case words too, but plain ones.
 _COMMAND = re.compile(r"(?<![A-Za-z0-9_./\-])[a-z][a-z0-9.+_\-]*(?: +(?:-{1,2}[a-z][\w\-]*|[a-z][a-z0-9_.\-]+|/[\w./\-]+))+")
-_STEPS = re.compile(r"请(?:执行|运行|使用|输入|安装|编辑|查看|参见)|可以(?:使用|用|运行|执行|通过|输入)|可使用|只需|以下命令|如下命令|"
-                    + _COMMAND.pattern)
+_COMMAND_MARK = re.compile(r"[-_/.\d]")
+# An instruction: what to run or use (请执行, 可以使用, 只需).
+_INSTRUCTION = re.compile(r"请(?:执行|运行|使用|输入|安装|编辑|查看|参见)|可以(?:使用|用|运行|执行|通过|输入)|可使用|只需|以下命令|如下命令")
 _SENTENCE_PATTERNS = {Cue.YEAR: _YEAR, Cue.TIME: _TIME, Cue.NUMBER: _NUMBER, Cue.MODEL: _MODEL,
-                      Cue.MONEY: _MONEY, Cue.DEFINITION: _DEFINITION, Cue.LIST: _LIST, Cue.STEPS: _STEPS}
+                      Cue.MONEY: _MONEY, Cue.DEFINITION: _DEFINITION, Cue.LIST: _LIST}
+
+
+def commands(text: str) -> list[re.Match]:
+    """The command lines written in ``text`` (see :data:`_COMMAND`)."""
+    return [m for m in _COMMAND.finditer(text) if _COMMAND_MARK.search(m.group())]
 
 
 def sentence_has(cue: Cue, sentence: str) -> bool:
     """Whether a sentence can answer a question with this cue."""
     if cue is Cue.PERSON:
         return _has_person(sentence)
+    if cue is Cue.STEPS:
+        return bool(_INSTRUCTION.search(sentence)) or bool(commands(sentence))
     pattern = _SENTENCE_PATTERNS.get(cue)
     return bool(pattern.search(sentence)) if pattern else True
 

@@ -216,6 +216,7 @@ def test_a_how_to_question_asks_for_an_instruction_or_a_command():
     # Saying what happens is not telling what to do.
     assert not sentence_has(Cue.STEPS, "在引导过程中，systemd 会启动默认的目标文件里列出的服务。")
     assert not sentence_has(Cue.STEPS, "英伟达迅速推出了特供版芯片。")
+    assert not sentence_has(Cue.STEPS, "the packages are installed by the system")  # English prose
 
 
 def test_a_count_asks_for_its_unit_not_for_what_jieba_glues_to_it():
