@@ -209,7 +209,7 @@ def _parallel_clauses(text: str) -> tuple[int, int] | None:
     best: tuple[int, int] | None = None
     run = clauses[:1]
     for prev, cur in zip(clauses, clauses[1:]):
-        shared = {m.group() for m in _bigrams(prev.group())} & {m.group() for m in _bigrams(cur.group())}
+        shared = _bigrams(prev.group()) & _bigrams(cur.group())
         if shared and text[prev.end(): cur.start()].strip() in ("，", ",", "；", ";", "、"):
             run.append(cur)
         else:
@@ -220,9 +220,9 @@ def _parallel_clauses(text: str) -> tuple[int, int] | None:
     return best
 
 
-def _bigrams(text: str) -> list[re.Match]:
+def _bigrams(text: str) -> set[str]:
     """Every two-character window of letters, digits or Chinese characters."""
-    return [m for i in range(len(text) - 1) for m in [_WORD_CHARS.match(text, i)] if m]
+    return {text[i:i + 2] for i in range(len(text) - 1) if _WORD_CHARS.match(text, i)}
 
 
 def _clause(text: str, question: str, extra_terms: Sequence[str]) -> tuple[int, int] | None:
