@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 from .answer import LEAD_IN, NOT_FOUND
 from .cues import Cue, question_cues
-from .text import detect_language, simplified_chars
+from .text import detect_language, is_cjk, simplified_chars
 
 # 那H20呢？ / 还有百度呢: a bare entity followed by 呢. The entity must be short and must not
 # itself ask something (这场芯片战争的起因是什么呢 is a question of its own).
@@ -292,9 +292,47 @@ def part_rewrites(part: str, earlier: str, earlier_answer: str | None) -> list[s
     return [part[:at] + r + part[end:] for r in _referents(earlier, earlier_answer, person=person)]
 
 
+# A question comparing two things: A 和 B（在…上）有什么区别 / A与B的不同是什么 /
+# what is the difference between A and B (in …) / how does A differ from B.
+_COMPARE_ZH = re.compile(
+    r"^(?:请问|我想知道)?(?P<a>[^，,。；;？?]+?)\s*(?:和|与|跟|同)\s*(?P<b>[^，,。；;？?]+?)\s*"
+    r"(?P<topic>(?:在[^，,。；;？?]+?(?:上|方面))?)\s*(?:之间|两者)?的?\s*(?:有|存在)?\s*"
+    r"(?:什么|哪些|何|啥)?(?:样的)?\s*(?:区别|不同|差别|差异|异同)(?:是什么|在哪里?|有哪些)?\s*[？?]?\s*$")
+_COMPARE_EN = re.compile(
+    r"^(?:what(?:'s| is| are) the )?(?:main |key )?differences? between (?P<a>.+?) and (?P<b>.+?)"
+    r"(?P<topic>\s+(?:in|for|when it comes to|regarding|as to) .+?)?\s*\??\s*$"
+    r"|^how (?:does|do|is|are) (?P<a2>.+?) (?:differ|different) from (?P<b2>.+?)"
+    r"(?P<topic2>\s+(?:in|for|when it comes to|regarding|as to) .+?)?\s*\??\s*$", re.I)
+
+
+def comparison_parts(question: str) -> list[str]:
+    """The two sides of a question that compares two things, each with what they are
+    compared on: ``DD 和 DM 在上传权限上有什么区别？`` -> [``DD 在上传权限上``, ``DM 在上传权限上``];
+    [] for any other question. Each side is searched for and answered on its own, so the
+    answer quotes both (the difference is what the two sentences say side by side)."""
+    q = question.strip()
+    m = _COMPARE_ZH.match(q) if detect_language(q) == "zh" else _COMPARE_EN.match(q)
+    if not m:
+        return []
+    groups = m.groupdict()
+    a = (groups.get("a") or groups.get("a2") or "").strip()
+    b = (groups.get("b") or groups.get("b2") or "").strip()
+    topic = (groups.get("topic") or groups.get("topic2") or "").strip()
+    if not a or not b or a == b:
+        return []
+    if "的" in b and "的" not in a:  # 英伟达和AMD的芯片: 英伟达的芯片, AMD的芯片
+        a += b[b.index("的"):]
+    join = " " if topic and not (is_cjk(a[-1]) and is_cjk(topic[0])) else ""
+    return [f"{a}{join}{topic}", f"{b}{join}{topic}"]
+
+
 def subquestion_parts(question: str, limit: int = 3) -> list[str]:
     """The parts of a question that asks several things, as written (a later part may
-    still say 它 / its); one part: [question]."""
+    still say 它 / its); the two sides of a comparison (:func:`comparison_parts`); one
+    part: [question]."""
+    sides = comparison_parts(question)
+    if sides:
+        return sides
     parts = [p.strip() for p in _SUBQUESTION_END.split(question) if p and len(p.strip()) >= 4]
     # Two Chinese questions joined by a comma, each with its own question word
     # (给 quilt 设置一个什么别名，这个别名使用哪个配置文件？).

@@ -352,6 +352,29 @@ def test_split_subquestions():
         "Which chips did Nvidia release in 2022", "when were Nvidia banned?"]
 
 
+def test_a_comparison_is_split_into_its_two_sides():
+    from app.followup import comparison_parts, subquestion_parts
+
+    q = "Debian Developer 和 Debian Maintainer 在往官方仓库上传软件包的权限上有什么区别？"
+    assert subquestion_parts(q) == ["Debian Developer 在往官方仓库上传软件包的权限上",
+                                    "Debian Maintainer 在往官方仓库上传软件包的权限上"]
+    assert comparison_parts("stable 与 testing 的区别是什么？") == ["stable", "testing"]
+    assert comparison_parts("英伟达和AMD的芯片有什么不同？") == ["英伟达的芯片", "AMD的芯片"]
+    assert comparison_parts("How does apt differ from dpkg in dependency handling?") == [
+        "apt in dependency handling", "dpkg in dependency handling"]
+    assert comparison_parts("What is the difference between stable and testing?") == ["stable", "testing"]
+    for other in ["华为和百度哪个更强？", "它们有什么区别？", "文章提到了哪些公司和芯片？", "CUDA是什么？"]:
+        assert comparison_parts(other) == []
+
+
+def test_a_comparison_quotes_each_side(assistant):
+    answer = assistant.ask("英伟达和华为的芯片有什么不同？")
+    assert answer.found
+    quoted = [c.text[a:b] for c in answer.citations for a, b in c.highlights]
+    assert any("英伟达" in s and "华为" not in s for s in quoted), quoted
+    assert any("华为" in s and "英伟达" not in s for s in quoted), quoted
+
+
 def test_a_part_searched_on_its_own_keeps_the_rank_its_search_gave(assistant):
     # The second part's passages are listed after the whole question's, but its search put
     # them near the top: the answerer weighs them by that rank, not by their place in the list.
