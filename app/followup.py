@@ -131,6 +131,16 @@ def _names_own_entity(question: str, lang: str) -> bool:
 # Words that continue the previous topic rather than name a new one (后来呢？, and then?).
 _CONTINUATIONS = {"后来", "然后", "接着", "之后", "结果", "最后", "最终", "再后来", "then", "after that", "next"}
 _POINTING_BACK = re.compile(r"这么|这样|那样|这个|那个|这些|那些|此事|这件事")
+# A comparison with what was just said (有没有更快的方法？ is there an easier way?) or a
+# request for another one (还有别的办法吗？) is about the previous question's topic.
+_COMPARED_BACK = re.compile(
+    r"更(?:快|好|简单|方便|容易|省事|稳妥|安全|高效|直接|新)|别的|其他|其它|另一种|另外的?(?:方法|办法|工具|方式)"
+    r"|还有什么|还有哪些|\b(?:faster|easier|simpler|better|quicker|safer)\b|\banother\b"
+    r"|\bother (?:ways?|options?|tools?|methods?|commands?)\b", re.I)
+# What a comparison asks for is another means, not a topic of its own (更快的方法).
+_MEANS = re.compile(r"方法|办法|工具|方式|命令|途径|手段|方案|选项|做法|选择")
+_PRO_VERB = re.compile(r"这么做|这样做|这么办|这样办|这么干|这样干|这么操作|这样操作|照做"
+                       r"|\b(?:do|doing|done) (?:this|that|so)\b", re.I)
 
 
 def _answer_text(answer: str | None) -> str | None:
@@ -253,8 +263,15 @@ def followup_candidates(question: str, history: Sequence[Any] | None) -> list[st
     # Short, or pointing back (为什么这么叫？), and naming nothing of its own: search it with
     # the previous question.
     short = (len(q) <= 8 or bool(_POINTING_BACK.search(q))) if lang == "zh" else len(q.split()) <= 3
-    if short and not _names_own_entity(q, lang):
+    if short and not _names_own_entity(q, lang) or \
+            _COMPARED_BACK.search(q) and not _names_own_entity(_MEANS.sub("", q), lang):
         return [f"{last} {q}"]
+    # 这么做 / do this stands for the previous question's action, whatever else the question
+    # names (testing 系统上适合这么做吗？ after 怎样让 Debian 系统自动升级？). The action may be
+    # a turn or two back (a question about it came in between): each is a candidate.
+    if _PRO_VERB.search(q):
+        earlier = [simplified_chars(t[0]) for t in reversed(turns[-3:-1])]
+        return list(dict.fromkeys(f"{t} {q}" for t in [last, *earlier]))
     return [question]
 
 

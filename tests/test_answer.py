@@ -128,6 +128,23 @@ def test_followup_entities_of_technical_text():
         == "用dpkg怎么查出一个文件属于哪个软件包？"
 
 
+def test_a_comparison_with_the_last_answer_or_a_pro_verb_points_back():
+    """有没有更快的方法？ asks for another means to the previous question's end; 这么做 stands
+    for the previous question's action even when the question names a topic of its own."""
+    from app.followup import followup_candidates
+
+    last = "用 dpkg 怎么查出一个文件属于哪个软件包？"
+    for q in ["有没有更快的方法？", "还有别的办法吗？", "Is there a faster way?"]:
+        assert resolve_followup(q, [last]) == f"{last} {q}"
+    assert resolve_followup("testing 系统上适合这么做吗？", [last]) == f"{last} testing 系统上适合这么做吗？"
+    # The action may be two turns back: both turns are candidates, the latest first.
+    history = ["怎样让 Debian 系统自动升级？", "它默认会安装新的软件包吗？"]
+    assert followup_candidates("testing 系统上适合这么做吗？", history)[1:] == [
+        "怎样让 Debian 系统自动升级？ testing 系统上适合这么做吗？"]
+    # A comparison that names a topic of its own is a new question.
+    assert resolve_followup("还有哪些公司在做AI芯片？", [last]) == "还有哪些公司在做AI芯片？"
+
+
 def test_a_pronoun_with_several_referents_keeps_the_rewrite_the_corpus_answers_best(assistant):
     """它 may be the previous answer's new entity or the previous question's topic; the
     assistant scores each rewrite on the corpus and keeps the best one."""
