@@ -25,7 +25,7 @@ from .keyphrase import key_span
 from .passages import Answer, Citation, Passage
 from .retrieval import LexicalIndex
 from .store import SentenceRecord
-from .text import content_terms, fold, is_cjk, is_traditional, simplified
+from .text import content_terms, fold, is_cjk, is_traditional, normalize, simplified
 
 NOT_FOUND = {
     "zh": "抱歉，文档中没有找到能回答这个问题的内容。下面列出最接近的段落，供您参考。",
@@ -175,6 +175,7 @@ class SentenceIndex:
             self._latin_sample = np.ascontiguousarray(vectors[np.sort(pick)])
         else:
             self._latin_sample = None
+        self._normalised: list[str] | None = None  # for :meth:`locate`, built on first use
         self._by_source: dict[str, list[tuple[int, int]]] = {}
         for i, r in enumerate(self.records):
             self._by_source.setdefault(r.source, []).append((r.char_start, i))
@@ -214,6 +215,19 @@ class SentenceIndex:
         lst = self._by_source.get(rec.source, [])
         pos = bisect.bisect_left(lst, (rec.char_start, idx))
         return lst[pos - 1][1] if pos > 0 else None
+
+    def locate(self, quote: str) -> list[int]:
+        """Indices of the sentences a quote holds (compared folded, letters and digits only;
+        sentences under 6 such characters only when the quote is that sentence), in
+        document order."""
+        if self._normalised is None:
+            self._normalised = [normalize(r.text) for r in self.records]
+        q = normalize(quote)
+        if not q:
+            return []
+        found = [i for i, t in enumerate(self._normalised)
+                 if t and not self.records[i].heading and (t == q or len(t) >= 6 and t in q)]
+        return sorted(found, key=lambda i: (self.records[i].source, self.records[i].char_start))
 
     def around(self, idx: int, n: int) -> tuple[list[int], list[int]]:
         """Up to ``n`` quotable sentences before (nearest first) and after sentence ``idx``
@@ -588,13 +602,62 @@ class ExtractiveAnswerer:
                 return prev if "\n" not in gap else None
         return None
 
-    def _cite_passage(self, idx: int, preferred: Passage, passages: list[Passage]) -> Passage:
+    #: A continuation (后来呢？) quotes the sentences after the previous quote until they
+    #: hold this many characters, and this many sentences at most.
+    CONTINUE_SENTENCES = 3
+    CONTINUE_CHARS = 60
+
+    def following_quote(self, runs: Sequence[str]) -> list[int]:
+        """What the document says next after an earlier answer whose quoted runs are
+        ``runs`` (:func:`app.followup.quoted_runs`): the sentences after the last sentence
+        of its first run (its main quote), skipping any the answer already quoted, until
+        they hold ``CONTINUE_CHARS`` characters (``CONTINUE_SENTENCES`` at most). [] when the
+        quote is not found in the corpus or ends it."""
+        if not runs:
+            return []
+        quote = normalize(runs[0])
+        recs = self.sentences.records
+        # The quote's place: a sentence it starts with, followed by the document's next
+        # sentences for as long as the quote holds them (a line such as a command may also
+        # stand elsewhere in the document; the longest such chain wins).
+        best: list[int] = []
+        for start in self.sentences.locate(runs[0]):
+            if not quote.startswith(normalize(recs[start].text)):
+                continue
+            chain = [start]
+            while True:
+                nxt = self.sentences.following(chain[-1], 1)
+                text = normalize(recs[nxt[0]].text) if nxt else ""
+                if not text or text not in quote[len(normalize(recs[start].text)):]:
+                    break
+                chain.append(nxt[0])
+            if len(chain) > len(best):
+                best = chain
+        if not best:
+            return []
+        quoted = set(best) | {i for run in runs[1:] for i in self.sentences.locate(run)}
+        out: list[int] = []
+        chars = 0
+        for i in self.sentences.following(best[-1], 2 * self.CONTINUE_SENTENCES):
+            if i in quoted:
+                continue
+            out.append(i)
+            chars += len(recs[i].text)
+            if len(out) >= self.CONTINUE_SENTENCES or chars >= self.CONTINUE_CHARS:
+                break
+        # Cited from the chunk that holds the first of them (the retrieved passages need not).
+        if out and self._cite_passage(out[0], None, []) is None:
+            return []
+        return out
+
+    def _cite_passage(self, idx: int, preferred: Passage | None, passages: list[Passage]) -> Passage | None:
         """The passage to cite for a sentence: the candidate's own, another retrieved one, or
         (for list items past the retrieved text) the corpus chunk that holds it."""
         rec = self.sentences.records[idx]
 
         def holds(p) -> bool:
-            return p.source == rec.source and p.char_start <= rec.char_start and rec.char_end <= p.char_end
+            return p is not None and p.source == rec.source and p.char_start <= rec.char_start \
+                and rec.char_end <= p.char_end
 
         if holds(preferred):
             return preferred
@@ -609,14 +672,21 @@ class ExtractiveAnswerer:
         return preferred
 
     def answer(self, question: str, query_vector: np.ndarray, passages: list[Passage], language: str,
-               subquestions: Sequence[tuple[str, np.ndarray]] = (), expansion: Sequence[str] = ()) -> Answer:
+               subquestions: Sequence[tuple[str, np.ndarray]] = (), expansion: Sequence[str] = (),
+               follows: Sequence[int] = ()) -> Answer:
         """Build the cited answer (or the abstention) for retrieved passages.
 
         ``subquestions`` (a question asking two things, 哪一年…?又是在哪一年?) are each
-        answered from the same passages and the answers joined.
+        answered from the same passages and the answers joined. ``follows`` (a continuation,
+        后来呢？: :meth:`following_quote`) are quoted as they are, with confidence 1: they
+        are where the previous quote goes on, found verbatim, not a guess at a match.
         """
         passages = list(passages)
-        if len(subquestions) >= 2:
+        if follows:
+            holder = self._cite_passage(follows[0], None, passages)
+            top = ScoredSentence(indices=list(follows), passage=holder, score=0.5, cosine=0.0, coverage=0.0)
+            chosen, bests = [top], []
+        elif len(subquestions) >= 2:
             # Each part gets its own best sentence, not one already used by an earlier part.
             top, chosen = None, []
             bests: list[tuple[str, ScoredSentence]] = []  # each part and its best sentence
@@ -648,7 +718,7 @@ class ExtractiveAnswerer:
         confidence = round(top.score + 0.5, 4) if top else 0.0
         # A question with no word to look for (☃☃☃ ###) can only be matched by similarity
         # of form: whatever comes back is a guess.
-        if top is None or confidence < self.threshold(language) or not content_terms(question):
+        if not follows and (top is None or confidence < self.threshold(language) or not content_terms(question)):
             return Answer(question=question, text=NOT_FOUND[language], found=False, citations=[],
                           passages=passages, language=language, confidence=confidence)
         cues = question_cues(simplified(question), language)
@@ -659,8 +729,8 @@ class ExtractiveAnswerer:
         recs = self.sentences.records
         for cand in chosen:
             run_text, run_cit, prev = "", None, -1
-            expanded, items = self._expand(cand), set()
-            if Cue.LIST in cues:
+            expanded, items = (list(cand.indices) if follows else self._expand(cand)), set()
+            if Cue.LIST in cues and not follows:
                 expanded, items = self._list_items(expanded)
             expanded = [i for i in expanded if i not in used]
             # The answer phrase of each part of the question this candidate answers (the
@@ -668,7 +738,8 @@ class ExtractiveAnswerer:
             parts_asked = [_last_question(sub) for sub, best in bests if set(best.indices) & set(cand.indices)] \
                 or [question]
             keys: dict[int, list[tuple[int, int]]] = {}
-            for asked in ([] if items else parts_asked):  # a list's phrases are its items
+            # A list's phrases are its items; a continuation has no phrase (all of it is new).
+            for asked in ([] if items or follows else parts_asked):
                 at, sp = self._key_phrase(expanded, cand, asked, language, expansion)
                 if at is not None and sp not in keys.get(at, []):
                     keys.setdefault(at, []).append(sp)

@@ -6,7 +6,7 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -17,8 +17,8 @@ from .llm import LLMAnswerer, LLMFailure, cite
 from .embeddings import Embedder, make_embedder
 from .errors import AssistantError, EmptyQuestionError, InvalidRequestError
 from .keyphrase import key_span
-from .followup import (back_reference, followup_candidates, may_depend_on_history, part_rewrites,
-                       split_subquestions, subquestion_parts)
+from .followup import (back_reference, followup_candidates, is_continuation, may_depend_on_history,
+                       part_rewrites, previous_turns, quoted_runs, split_subquestions, subquestion_parts)
 from .passages import Answer, Passage, StreamStep
 from .retrieval import Retriever
 from .store import ChunkStore, IndexInfo
@@ -66,6 +66,9 @@ class PreparedQuestion:
     passages: list[Passage]
     subquestions: list
     expansion: list[str]
+    #: For a continuation (后来呢？): the sentences after the previous answer's quote, which
+    #: are the answer (:meth:`ExtractiveAnswerer.following_quote`); else empty.
+    follows: list[int] = field(default_factory=list)
 
 
 class Assistant:
@@ -251,7 +254,7 @@ class Assistant:
         """
         t0 = time.perf_counter()
         question, answerer, llm, q = self._begin(question, history, top_k, sources, mode)
-        if llm is not None:
+        if llm is not None and not q.follows:
             answer = llm.answer(q.resolved, q.query_vector, q.passages, q.language, subquestions=q.subquestions,
                                 expansion=q.expansion)
         else:
@@ -314,10 +317,13 @@ class Assistant:
         return question, answerer, llm, self.prepare(question, history, top_k, sources, llm=llm)
 
     def _extractive(self, answerer, q: PreparedQuestion) -> Answer:
-        """The extractive answer step, under the engine lock (it reads the in-memory index)."""
+        """The extractive answer step, under the engine lock (it reads the in-memory index).
+        A continuation is always answered so, in LLM mode too: it quotes what follows."""
+        if q.follows:
+            answerer = self._answerers[AnswerMode.EXTRACTIVE]
         with self._lock:
             return answerer.answer(q.resolved, q.query_vector, q.passages, q.language, subquestions=q.subquestions,
-                                   expansion=q.expansion)
+                                   expansion=q.expansion, follows=q.follows)
 
     def prepare(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
                 sources: Sequence[str] | None = None, llm: LLMAnswerer | None = None) -> PreparedQuestion:
@@ -354,6 +360,12 @@ class Assistant:
             score = scored[0].score if scored else -math.inf
             if best is None or score > best_score:
                 best, best_score = prepared, score
+        if is_continuation(question):
+            # 后来呢？ asks for what the document says after the previous answer's quote.
+            turns = previous_turns(history)
+            with self._lock:
+                best.follows = self._answerers[AnswerMode.EXTRACTIVE].following_quote(
+                    quoted_runs(turns[-1][1]) if turns else [])
         return best
 
     def _retrieve_for(self, resolved: str, language: str, top_k: int | None, sources: Sequence[str] | None
@@ -462,7 +474,7 @@ class Assistant:
         """
         t0 = time.perf_counter()
         question, answerer, llm, q = self._begin(question, history, top_k, sources, mode)
-        if llm is None:
+        if llm is None or q.follows:
             answer = self._stamp(self._extractive(answerer, q), question, q, t0)
             if answer.found:
                 import re

@@ -143,6 +143,32 @@ _PRO_VERB = re.compile(r"这么做|这样做|这么办|这样办|这么干|这�
                        r"|\b(?:do|doing|done) (?:this|that|so)\b", re.I)
 
 
+# A bare request to go on (后来呢？ 然后呢？ 下一步呢？ and then? what happened next?): the
+# answer is what the document says after the previous answer's quote.
+_CONTINUE_ZH = re.compile(
+    r"^(?:那|那么)?(?:后来|然后|接着|接下来|之后|再后来|再然后|下一步|随后)"
+    r"(?:呢|又?怎么样了?|又?怎样了?|又?发生了什么|要做什么|该做什么|做什么|该?怎么做|是什么|怎么办)?"
+    r"呢?[？?。!！…\s]*$")
+_CONTINUE_EN = re.compile(
+    r"^(?:and )?(?:then(?: what)?|what happened (?:next|then|after that)|what(?:'s| is| comes)? next|after that"
+    r"|what is the next step|(?:the )?next step|and next)\s*[?.!]*$", re.I)
+
+
+def is_continuation(question: str) -> bool:
+    """Whether a turn only asks to go on from the previous answer (后来呢？ what next?)."""
+    q = simplified_chars(question.strip())
+    return bool(_CONTINUE_ZH.match(q) or _CONTINUE_EN.match(q))
+
+
+def quoted_runs(answer: str | None) -> list[str]:
+    """The quoted runs of an earlier answer, in its order (the text before each citation
+    marker, our lead-in and markup removed); [] for an abstention or no answer."""
+    if not answer or any(answer.startswith(text[:12]) for text in NOT_FOUND.values()):
+        return []
+    text = LEAD_IN.sub("", re.sub(r"<[^>]+>", " ", answer))
+    return [run.strip() for run in re.split(r"\[\d+\]", text)[:-1] if run.strip()]
+
+
 def _answer_text(answer: str | None) -> str | None:
     """The quoted part of an earlier answer: markup, markers and our English lead-in
     removed; None for an abstention (it names nothing the next question can refer to)."""

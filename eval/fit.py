@@ -101,7 +101,7 @@ def replay(cases: Sequence[Case], weights: Weights) -> list[Outcome]:
         try:
             p = c.prepared
             ans = a.answer(p.resolved, p.query_vector, p.passages, p.language, subquestions=p.subquestions,
-                           expansion=p.expansion)
+                           expansion=p.expansion, follows=p.follows)
         finally:
             a.weights, a.config = saved_w, saved_cfg
         right = ans.found and (answer_correct(ans.text, c.question.answers) if c.question.answers else True)

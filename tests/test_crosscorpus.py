@@ -500,3 +500,30 @@ def test_follow_up_rules_for_pronouns_inside_abstentions_and_continuations():
     # 后来呢 continues the topic; 为什么这么叫 points back: both are searched with it.
     assert resolve_followup("后来呢？", ["CUDA最初几年受欢迎吗？"]) == "CUDA最初几年受欢迎吗？ 后来呢？"
     assert resolve_followup("为什么这么叫？", ["黄仁勋被戏称为什么？"]).startswith("黄仁勋被戏称为什么？")
+
+
+def test_a_continuation_quotes_what_the_document_says_next(assistant):
+    """后来呢？ after an answer quotes the sentences that follow its quote in the document,
+    not the same sentence again (which searching with the previous question finds)."""
+    from app.followup import is_continuation, quoted_runs
+
+    assert all(map(is_continuation, ["后来呢？", "然后呢", "下一步呢？", "接下来要做什么？", "And then?", "What happened next?"]))
+    assert not any(map(is_continuation, ["后来怎么又被禁了？", "然后他去了哪家公司？", "What is next to CUDA?"]))
+    lead = "The documents answer this in Chinese; the cited sentence [1] is from a.txt: 甲句。乙句。[1] 丙句。[2]"
+    assert quoted_runs(lead) == ["甲句。乙句。", "丙句。"] and quoted_runs(NOT_FOUND_ZH) == []
+
+    first = assistant.ask("CUDA最初几年受欢迎吗？")
+    assert first.found and "硬是扛了下来" in first.text
+    history = [("CUDA最初几年受欢迎吗？", first.text)]
+    then = assistant.ask("后来呢？", history=history)
+    assert then.found and then.confidence == 1.0
+    assert then.text.startswith("他为大学和研究机构提供免费的GPU和课程") and "生态护城河" in then.text
+    assert "硬是扛了下来" not in then.text
+    assert all(c.highlights for c in then.citations)  # cited like any answer
+    # And on from there.
+    history.append(("后来呢？", then.text))
+    assert "2012年秋天" in assistant.ask("然后呢？", history=history).text
+    # Without the previous answer (questions only, or an abstention) it is searched as before.
+    for earlier in (["CUDA最初几年受欢迎吗？"], [("CUDA最初几年受欢迎吗？", NOT_FOUND_ZH)]):
+        answer = assistant.ask("后来呢？", history=earlier)
+        assert answer.resolved_question == "CUDA最初几年受欢迎吗？ 后来呢？" and answer.confidence < 1.0

@@ -300,6 +300,19 @@ def test_a_standalone_question_is_never_sent_for_rewriting(llm_assistant, stub):
     assert answer.resolved_question is None and not any(is_condense(r) for r in stub.requests)
 
 
+def test_a_continuation_quotes_what_follows_without_asking_the_model(llm_assistant, stub):
+    """后来呢？ is answered by the document's next sentences, in LLM mode too: the model is
+    not asked to answer (it could only paraphrase them)."""
+    stub.reset(_condensing("CUDA后来怎么样了？"))
+    first = llm_assistant.ask("CUDA最初几年受欢迎吗？", mode="extractive")
+    stub.reset(_condensing("CUDA后来怎么样了？"))
+    answer = llm_assistant.ask("后来呢？", history=[("CUDA最初几年受欢迎吗？", first.text)])
+    assert answer.found and answer.mode == "extractive" and "生态护城河" in answer.text
+    assert all(is_condense(r) for r in stub.requests)
+    steps = list(llm_assistant.ask_stream("后来呢？", history=[("CUDA最初几年受欢迎吗？", first.text)]))
+    assert steps[-1].done and steps[-1].answer.text == answer.text
+
+
 @pytest.mark.parametrize("bad", ["server error", "other language", "empty"])
 def test_a_failed_rewrite_falls_back_to_the_offline_rules(llm_assistant, stub, bad):
     from app.followup import resolve_followup
