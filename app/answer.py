@@ -217,9 +217,9 @@ class SentenceIndex:
         return lst[pos - 1][1] if pos > 0 else None
 
     def locate(self, quote: str) -> list[int]:
-        """Indices of the sentences a quote holds (compared folded, letters and digits only;
-        sentences under 6 such characters only when the quote is that sentence), in
-        document order."""
+        """Indices of the quotable sentences (not headings) a quote holds, compared folded,
+        letters and digits only (a sentence under 6 such characters only when the quote is
+        that sentence), in document order. Read-only: safe outside the engine lock."""
         if self._normalised is None:
             self._normalised = [normalize(r.text) for r in self.records]
         q = normalize(quote)
@@ -609,33 +609,37 @@ class ExtractiveAnswerer:
 
     def following_quote(self, runs: Sequence[str]) -> list[int]:
         """What the document says next after an earlier answer whose quoted runs are
-        ``runs`` (:func:`app.followup.quoted_runs`): the sentences after the last sentence
-        of its first run (its main quote), skipping any the answer already quoted, until
-        they hold ``CONTINUE_CHARS`` characters (``CONTINUE_SENTENCES`` at most). [] when the
-        quote is not found in the corpus or ends it."""
+        ``runs`` (:func:`app.followup.quoted_runs`): the sentences after its main quote
+        (the first run), skipping any the answer quoted, until they hold
+        ``CONTINUE_CHARS`` characters (``CONTINUE_SENTENCES`` at most).
+
+        The main quote's place is a sentence the run starts with and the document's next
+        sentences for as long as the run goes on with them, in order (a line such as a
+        command may stand in several places; the longest such chain wins, the first on a
+        tie). [] when the run does not start with a sentence of the corpus (an LLM's own
+        words, a sentence under 6 letters) or its chain ends the document."""
         if not runs:
             return []
         quote = normalize(runs[0])
         recs = self.sentences.records
-        # The quote's place: a sentence it starts with, followed by the document's next
-        # sentences for as long as the quote holds them (a line such as a command may also
-        # stand elsewhere in the document; the longest such chain wins).
         best: list[int] = []
         for start in self.sentences.locate(runs[0]):
-            if not quote.startswith(normalize(recs[start].text)):
+            first = normalize(recs[start].text)
+            if not quote.startswith(first):
                 continue
-            chain = [start]
-            while True:
+            chain, pos = [start], len(first)
+            while pos < len(quote):
                 nxt = self.sentences.following(chain[-1], 1)
                 text = normalize(recs[nxt[0]].text) if nxt else ""
-                if not text or text not in quote[len(normalize(recs[start].text)):]:
+                if not text or not quote.startswith(text, pos):
                     break
                 chain.append(nxt[0])
+                pos += len(text)
             if len(chain) > len(best):
                 best = chain
         if not best:
             return []
-        quoted = set(best) | {i for run in runs[1:] for i in self.sentences.locate(run)}
+        quoted = set(best) | {i for run in runs for i in self.sentences.locate(run)}
         out: list[int] = []
         chars = 0
         for i in self.sentences.following(best[-1], 2 * self.CONTINUE_SENTENCES):
@@ -804,7 +808,8 @@ def _novel_chars(text: str, terms: Sequence[str]) -> int:
 
 
 #: Matches the lead-in of :func:`english_lead_in` (follow-up resolution strips it).
-LEAD_IN = re.compile(r"^The documents answer this in Chinese; .*?: ", re.S)
+LEAD_IN = re.compile(r"^The documents answer this in Chinese; the cited sentence \[\d+\] is from [^“\n]*?"
+                     r"(?:, section “[^\n]*?”)?(?: \(and \d+ more sources?\))?: ")
 
 
 def english_lead_in(citations: Sequence[Citation]) -> str:

@@ -69,6 +69,8 @@ class PreparedQuestion:
     #: For a continuation (后来呢？): the sentences after the previous answer's quote, which
     #: are the answer (:meth:`ExtractiveAnswerer.following_quote`); else empty.
     follows: list[int] = field(default_factory=list)
+    #: The extractive answerer whose sentence index ``follows`` numbers.
+    follows_by: Any = None
 
 
 class Assistant:
@@ -320,7 +322,7 @@ class Assistant:
         """The extractive answer step, under the engine lock (it reads the in-memory index).
         A continuation is always answered so, in LLM mode too: it quotes what follows."""
         if q.follows:
-            answerer = self._answerers[AnswerMode.EXTRACTIVE]
+            answerer = q.follows_by
         with self._lock:
             return answerer.answer(q.resolved, q.query_vector, q.passages, q.language, subquestions=q.subquestions,
                                    expansion=q.expansion, follows=q.follows)
@@ -336,8 +338,19 @@ class Assistant:
         With ``llm`` (LLM mode, ``llm.condense_followups``), a question that may depend on
         the conversation is rewritten by the model; the offline rules are the fallback.
         """
+        # 后来呢？ asks for what the document says after the previous answer's quote. The
+        # answerer that finds it answers it too (its sentence numbers are its index's: an
+        # index reloaded in between must not be read with them). Read-only: no lock needed.
+        follows, follows_by = [], None
+        if is_continuation(question):
+            turns = previous_turns(history)
+            follows_by = self._answerers[AnswerMode.EXTRACTIVE]
+            follows = follows_by.following_quote(quoted_runs(turns[-1][1]) if turns else [])
+            if follows and sources and follows_by.sentences.records[follows[0]].source not in set(sources):
+                follows = []  # the previous quote's file is outside this search
         resolved = None
-        if llm is not None and llm.config.condense_followups and may_depend_on_history(question, history):
+        if llm is not None and llm.config.condense_followups and not follows \
+                and may_depend_on_history(question, history):
             try:
                 resolved = llm.condense(question, history)
             except LLMFailure as exc:
@@ -360,12 +373,8 @@ class Assistant:
             score = scored[0].score if scored else -math.inf
             if best is None or score > best_score:
                 best, best_score = prepared, score
-        if is_continuation(question):
-            # 后来呢？ asks for what the document says after the previous answer's quote.
-            turns = previous_turns(history)
-            with self._lock:
-                best.follows = self._answerers[AnswerMode.EXTRACTIVE].following_quote(
-                    quoted_runs(turns[-1][1]) if turns else [])
+        if follows:
+            best.follows, best.follows_by = follows, follows_by
         return best
 
     def _retrieve_for(self, resolved: str, language: str, top_k: int | None, sources: Sequence[str] | None

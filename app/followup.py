@@ -11,6 +11,7 @@ When no rule applies, a short follow-up is searched together with the previous q
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any, Sequence
 
@@ -60,6 +61,9 @@ def previous_questions(history: Sequence[Any] | None) -> list[str]:
 
 
 _MARKUP = re.compile(r"<[^>]+>|\[\d+\]")
+# Inline HTML a client may send back with an answer (rendered chat), not a < or > of the
+# quoted text itself (0.0 < 0.5, cat > hello <<EOF, dpkg -S <file>).
+_TAG = re.compile(r"</?(?:p|br|strong|b|em|i|mark|span|sup|sub|div|a|small)(?:\s[^<>]*)?/?>", re.I)
 
 
 _EN_QUESTION_WORDS = {"what", "which", "who", "when", "where", "why", "how", "and", "is", "are", "was", "were",
@@ -129,14 +133,30 @@ def _names_own_entity(question: str, lang: str) -> bool:
 
 
 # Words that continue the previous topic rather than name a new one (后来呢？, and then?).
-_CONTINUATIONS = {"后来", "然后", "接着", "之后", "结果", "最后", "最终", "再后来", "then", "after that", "next"}
+_CONTINUATIONS = {"后来", "然后", "接着", "之后", "结果", "最后", "最终", "再后来", "再然后", "下一步", "接下来", "随后",
+                  "then", "after that", "next"}
 _POINTING_BACK = re.compile(r"这么|这样|那样|这个|那个|这些|那些|此事|这件事")
 # A comparison with what was just said (有没有更快的方法？ is there an easier way?) or a
 # request for another one (还有别的办法吗？) is about the previous question's topic.
 _COMPARED_BACK = re.compile(
-    r"更(?:快|好|简单|方便|容易|省事|稳妥|安全|高效|直接|新)|别的|其他|其它|另一种|另外的?(?:方法|办法|工具|方式)"
-    r"|还有什么|还有哪些|\b(?:faster|easier|simpler|better|quicker|safer)\b|\banother\b"
-    r"|\bother (?:ways?|options?|tools?|methods?|commands?)\b", re.I)
+    r"更(?:快|好|简单|方便|容易|省事|稳妥|安全|高效|直接)|别的|其他|其它|另一种|另外的?(?:方法|办法|工具|方式)"
+    r"|还有什么|还有哪些"
+    r"|\b(?:an?|any|some) (?:faster|easier|simpler|better|quicker|safer) (?:way|method|option|tool|command)s?\b"
+    r"|\banother (?:way|method|option|tool|command)\b|\bother (?:ways|options|tools|methods|commands)\b", re.I)
+_FILLER_EN = {"is", "are", "there", "a", "an", "any", "some", "to", "do", "does", "i", "can", "could", "we", "you",
+              "it", "this", "that", "the", "of", "for", "what", "which", "how", "use", "get", "other", "else", "me"}
+
+
+def _asks_more(question: str, lang: str) -> bool:
+    """Whether a question that asks for another means also says what for, on its own terms
+    (is there a better way *to remove a package*: a new question); 有没有更快的方法 does not."""
+    rest = _COMPARED_BACK.sub(" ", question)
+    if lang == "zh":
+        return _names_own_entity(_MEANS.sub("", rest), lang)
+    return any(len(w) >= 3 and w.lower() not in _FILLER_EN for w in re.findall(r"[A-Za-z][\w-]*", rest)) \
+        or _names_own_entity(rest, lang)
+
+
 # What a comparison asks for is another means, not a topic of its own (更快的方法).
 _MEANS = re.compile(r"方法|办法|工具|方式|命令|途径|手段|方案|选项|做法|选择")
 _PRO_VERB = re.compile(r"这么做|这样做|这么办|这样办|这么干|这样干|这么操作|这样操作|照做"
@@ -146,12 +166,12 @@ _PRO_VERB = re.compile(r"这么做|这样做|这么办|这样办|这么干|这�
 # A bare request to go on (后来呢？ 然后呢？ 下一步呢？ and then? what happened next?): the
 # answer is what the document says after the previous answer's quote.
 _CONTINUE_ZH = re.compile(
-    r"^(?:那|那么)?(?:后来|然后|接着|接下来|之后|再后来|再然后|下一步|随后)"
+    r"^(?:那|那么)?(?:后来|然后|接着|接下来|之后|再后来|再然后|下一步|随后|结果|最后)"
     r"(?:呢|又?怎么样了?|又?怎样了?|又?发生了什么|要做什么|该做什么|做什么|该?怎么做|是什么|怎么办)?"
     r"呢?[？?。!！…\s]*$")
 _CONTINUE_EN = re.compile(
-    r"^(?:and )?(?:then(?: what)?|what happened (?:next|then|after that)|what(?:'s| is| comes)? next|after that"
-    r"|what is the next step|(?:the )?next step|and next)\s*[?.!]*$", re.I)
+    r"^(?:and )?(?:then(?: what(?: happened)?)?|what happened (?:next|then|after that)|what(?:'s| is| comes)? next"
+    r"|after that|what is the next step|(?:the )?next step|next)\s*[?.!]*$", re.I)
 
 
 def is_continuation(question: str) -> bool:
@@ -165,7 +185,7 @@ def quoted_runs(answer: str | None) -> list[str]:
     marker, our lead-in and markup removed); [] for an abstention or no answer."""
     if not answer or any(answer.startswith(text[:12]) for text in NOT_FOUND.values()):
         return []
-    text = LEAD_IN.sub("", re.sub(r"<[^>]+>", " ", answer))
+    text = LEAD_IN.sub("", html.unescape(_TAG.sub(" ", answer)).lstrip())
     return [run.strip() for run in re.split(r"\[\d+\]", text)[:-1] if run.strip()]
 
 
@@ -237,13 +257,16 @@ def followup_candidates(question: str, history: Sequence[Any] | None) -> list[st
     """Standalone rewrites of a follow-up, the likeliest first (``[question]`` when it is
     not one).
 
-    Three rules, each narrow on purpose (a standalone question must never be rewritten):
+    Four rules, each narrow on purpose (a standalone question must never be rewritten):
     a bare ``X呢`` / ``what about X`` swaps X into the previous question, or, when that has
     nothing of X's kind, asks about X in the previous question's topic; a leading subject
     pronoun (它/他/其, it/they) is replaced by its referent (:func:`_referents`: the entity the
     previous answer named, or the previous question's topic; one rewrite per candidate); a
-    very short question without any entity of its own (为什么？) is searched with the
-    previous one.
+    very short question without any entity of its own (为什么？), or one that asks for another
+    means and names nothing else (有没有更快的方法？ is there an easier way?), is searched with
+    the previous one; 这么做 / do this is searched with the previous question, or the one
+    before it (one candidate each). A continuation (后来呢？) is searched like a short
+    question; :meth:`app.Assistant.prepare` answers it with what follows the previous quote.
     """
     turns = previous_turns(history)
     if not turns:
@@ -289,8 +312,7 @@ def followup_candidates(question: str, history: Sequence[Any] | None) -> list[st
     # Short, or pointing back (为什么这么叫？), and naming nothing of its own: search it with
     # the previous question.
     short = (len(q) <= 8 or bool(_POINTING_BACK.search(q))) if lang == "zh" else len(q.split()) <= 3
-    if short and not _names_own_entity(q, lang) or \
-            _COMPARED_BACK.search(q) and not _names_own_entity(_MEANS.sub("", q), lang):
+    if short and not _names_own_entity(q, lang) or _COMPARED_BACK.search(q) and not _asks_more(q, lang):
         return [f"{last} {q}"]
     # 这么做 / do this stands for the previous question's action, whatever else the question
     # names (testing 系统上适合这么做吗？ after 怎样让 Debian 系统自动升级？). The action may be
@@ -337,15 +359,43 @@ def part_rewrites(part: str, earlier: str, earlier_answer: str | None) -> list[s
 
 # A question comparing two things: A 和 B（在…上）有什么区别 / A与B的不同是什么 /
 # what is the difference between A and B (in …) / how does A differ from B.
-_COMPARE_ZH = re.compile(
-    r"^(?:请问|我想知道)?(?P<a>[^，,。；;？?]+?)\s*(?:和|与|跟|同)\s*(?P<b>[^，,。；;？?]+?)\s*"
-    r"(?P<topic>(?:在[^，,。；;？?]+?(?:上|方面))?)\s*(?:之间|两者)?的?\s*(?:有|存在)?\s*"
-    r"(?:什么|哪些|何|啥)?(?:样的)?\s*(?:区别|不同|差别|差异|异同)(?:是什么|在哪里?|有哪些)?\s*[？?]?\s*$")
+# A question comparing two things: A 和 B（在…上）有什么区别 / A与B的不同是什么 /
+# what is the difference between A and B (in …) / how does A differ from B. The Chinese
+# pattern is what follows the joining word (和/与/跟/同), tried at each place jieba cuts one
+# out as a word of its own (not the 与 of 参与, the 同 of 不同).
+_COMPARE_REST_ZH = re.compile(
+    r"\s*(?P<b>[^，,。；;？?、]+?)\s*(?:相比较?|比较|比起来)?\s*(?P<topic>(?:在[^，,。；;？?]+?(?:上|方面))?)\s*"
+    r"(?:之间|两者)?的?\s*(?:有|存在)?\s*(?:什么|哪些|何|啥)?(?:样的)?\s*(?:区别|不同|差别|差异|异同)"
+    r"(?:是什么|在哪里?|有哪些)?\s*[？?]?\s*$")
+_COMPARE_PREFIX_ZH = re.compile(r"^(?:请问|我想知道)?")
+_JOINING = {"和", "与", "跟", "同"}
+_NO_SIDE = re.compile(r"^(?:那|这|它|它们|他们|她们|两者|二者|前者|后者)$|、|为什么|" + _QUESTION_WORD_ZH.pattern)
 _COMPARE_EN = re.compile(
     r"^(?:what(?:'s| is| are) the )?(?:main |key )?differences? between (?P<a>.+?) and (?P<b>.+?)"
     r"(?P<topic>\s+(?:in|for|when it comes to|regarding|as to) .+?)?\s*\??\s*$"
     r"|^how (?:does|do|is|are) (?P<a2>.+?) (?:differ|different) from (?P<b2>.+?)"
     r"(?P<topic2>\s+(?:in|for|when it comes to|regarding|as to) .+?)?\s*\??\s*$", re.I)
+
+
+def _comparison_zh(question: str) -> tuple[str, str, str] | None:
+    """(side A, side B, what they are compared on) of a Chinese comparison, or None. Read
+    in Simplified characters (one for one, so the spans are the question's own)."""
+    import jieba
+
+    text = simplified_chars(question)
+    start = _COMPARE_PREFIX_ZH.match(text).end()
+    at = 0
+    for tok in jieba.lcut(text):
+        if tok in _JOINING and at > start:
+            m = _COMPARE_REST_ZH.match(text, at + len(tok))
+            if m:
+                a = question[start:at].strip()
+                b = question[m.start("b"):m.end("b")].strip()
+                if min(len(a), len(b)) >= 2 and not any(_NO_SIDE.search(simplified_chars(x)) for x in (a, b)):
+                    return a, b, question[m.start("topic"):m.end("topic")].strip()
+                return None
+        at += len(tok)
+    return None
 
 
 def comparison_parts(question: str) -> list[str]:
@@ -354,17 +404,24 @@ def comparison_parts(question: str) -> list[str]:
     [] for any other question. Each side is searched for and answered on its own, so the
     answer quotes both (the difference is what the two sentences say side by side)."""
     q = question.strip()
-    m = _COMPARE_ZH.match(q) if detect_language(q) == "zh" else _COMPARE_EN.match(q)
-    if not m:
-        return []
-    groups = m.groupdict()
-    a = (groups.get("a") or groups.get("a2") or "").strip()
-    b = (groups.get("b") or groups.get("b2") or "").strip()
-    topic = (groups.get("topic") or groups.get("topic2") or "").strip()
+    if detect_language(q) == "zh":
+        found = _comparison_zh(q)
+        if found is None:
+            return []
+        a, b, topic = found
+    else:
+        m = _COMPARE_EN.match(q)
+        if not m:
+            return []
+        groups = m.groupdict()
+        a = (groups.get("a") or groups.get("a2") or "").strip()
+        b = (groups.get("b") or groups.get("b2") or "").strip()
+        topic = (groups.get("topic") or groups.get("topic2") or "").strip()
     if not a or not b or a == b:
         return []
     if "的" in b and "的" not in a:  # 英伟达和AMD的芯片: 英伟达的芯片, AMD的芯片
-        a += b[b.index("的"):]
+        at = b.index("的")
+        a += (" " if b[at - 1:at].isspace() else "") + b[at:]
     join = " " if topic and not (is_cjk(a[-1]) and is_cjk(topic[0])) else ""
     return [f"{a}{join}{topic}", f"{b}{join}{topic}"]
 
@@ -391,8 +448,8 @@ def split_subquestions(question: str, limit: int = 3) -> list[str]:
     tries the entity the earlier part's answer names (which tool…, and which package
     provides its documentation? -> debmake)."""
     parts = subquestion_parts(question, limit)
-    if len(parts) < 2:
-        return parts
+    if len(parts) < 2 or comparison_parts(question):
+        return parts  # the sides of a comparison stand alone (stable / testing)
     resolved: list[str] = []
     for part in parts:
         resolved.append(resolve_followup(part, resolved) if resolved else part)

@@ -141,8 +141,12 @@ def test_a_comparison_with_the_last_answer_or_a_pro_verb_points_back():
     history = ["怎样让 Debian 系统自动升级？", "它默认会安装新的软件包吗？"]
     assert followup_candidates("testing 系统上适合这么做吗？", history)[1:] == [
         "怎样让 Debian 系统自动升级？ testing 系统上适合这么做吗？"]
-    # A comparison that names a topic of its own is a new question.
-    assert resolve_followup("还有哪些公司在做AI芯片？", [last]) == "还有哪些公司在做AI芯片？"
+    # A comparison that names a topic of its own, or says what for, is a new question.
+    for q in ["还有哪些公司在做AI芯片？", "更新源在哪里配置？", "Is there a better way to remove a package?",
+              "How do I install another kernel?", "How can I get better performance from my disk?"]:
+        assert resolve_followup(q, [last]) == q
+    # Without the previous answer a continuation is searched with the previous question.
+    assert resolve_followup("下一步呢？", ["怎样让 Debian 系统自动升级？"]) == "怎样让 Debian 系统自动升级？ 下一步呢？"
 
 
 def test_a_pronoun_with_several_referents_keeps_the_rewrite_the_corpus_answers_best(assistant):
@@ -370,7 +374,7 @@ def test_split_subquestions():
 
 
 def test_a_comparison_is_split_into_its_two_sides():
-    from app.followup import comparison_parts, subquestion_parts
+    from app.followup import comparison_parts, split_subquestions, subquestion_parts
 
     q = "Debian Developer 和 Debian Maintainer 在往官方仓库上传软件包的权限上有什么区别？"
     assert subquestion_parts(q) == ["Debian Developer 在往官方仓库上传软件包的权限上",
@@ -380,8 +384,19 @@ def test_a_comparison_is_split_into_its_two_sides():
     assert comparison_parts("How does apt differ from dpkg in dependency handling?") == [
         "apt in dependency handling", "dpkg in dependency handling"]
     assert comparison_parts("What is the difference between stable and testing?") == ["stable", "testing"]
-    for other in ["华为和百度哪个更强？", "它们有什么区别？", "文章提到了哪些公司和芯片？", "CUDA是什么？"]:
-        assert comparison_parts(other) == []
+    for other in ["华为和百度哪个更强？", "它们有什么区别？", "文章提到了哪些公司和芯片？", "CUDA是什么？",
+                  "不同版本的 Debian 有什么区别？",  # the 同 of 不同 joins nothing
+                  "为什么英伟达和华为的芯片性能不同？", "哪些公司和英伟达存在差异？", "那和 testing 有什么区别？",
+                  "英伟达、AMD和英特尔有什么区别？"]:
+        assert comparison_parts(other) == [], other
+    # Joining words inside words (参与者, 合同, 跟踪) are not where a comparison splits.
+    assert comparison_parts("参与者和维护者有什么区别？") == ["参与者", "维护者"]
+    assert comparison_parts("版本跟踪与问题跟踪有什么区别？") == ["版本跟踪", "问题跟踪"]
+    assert comparison_parts("A100与H100相比有什么不同？") == ["A100", "H100"]
+    assert comparison_parts("穩定版與測試版有什麼區別？") == ["穩定版", "測試版"]  # Traditional, quoted as asked
+    # The sides stand alone: the second is not read as a follow-up of the first.
+    assert split_subquestions("apt 与 aptitude 有何不同？") == ["apt", "aptitude"]
+    assert split_subquestions("What is the difference between stable and testing?") == ["stable", "testing"]
 
 
 def test_a_comparison_quotes_each_side(assistant):

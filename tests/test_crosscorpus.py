@@ -511,6 +511,11 @@ def test_a_continuation_quotes_what_the_document_says_next(assistant):
     assert not any(map(is_continuation, ["后来怎么又被禁了？", "然后他去了哪家公司？", "What is next to CUDA?"]))
     lead = "The documents answer this in Chinese; the cited sentence [1] is from a.txt: 甲句。乙句。[1] 丙句。[2]"
     assert quoted_runs(lead) == ["甲句。乙句。", "丙句。"] and quoted_runs(NOT_FOUND_ZH) == []
+    # A section title with a colon in it is still all lead-in; a < or > of the text is text.
+    lead = ("The documents answer this in Chinese; the cited sentence [1] is from faq.html, section "
+            "“5.6. 为什么会出现“ld: cannot find -lfoo”错误？” (and 1 more source): 甲句。[1]")
+    assert quoted_runs(lead) == ["甲句。"]
+    assert quoted_runs("0.0 < 0.5 < 1.0[1]$ cat > hello <<EOF[2]") == ["0.0 < 0.5 < 1.0", "$ cat > hello <<EOF"]
 
     first = assistant.ask("CUDA最初几年受欢迎吗？")
     assert first.found and "硬是扛了下来" in first.text
@@ -523,6 +528,15 @@ def test_a_continuation_quotes_what_the_document_says_next(assistant):
     # And on from there.
     history.append(("后来呢？", then.text))
     assert "2012年秋天" in assistant.ask("然后呢？", history=history).text
+    # A quote with a sentence left out (……) goes on after its first unbroken stretch, and
+    # what it quoted later is not quoted again.
+    skipped = ("在最初的几年里,CUDA几乎无人问津,华尔街的分析师们不断质疑这项“不务正业”的投资。然而,黄仁勋用他标志性的偏执,"
+               "硬是扛了下来。……这个看似笨拙的功夫,却在不知不觉中,为英伟达挖下了一条深不见底的“生态护城河”。[1]")
+    then = assistant.ask("后来呢？", history=[("CUDA最初几年受欢迎吗？", skipped)])
+    assert then.text.startswith("他为大学和研究机构提供免费的GPU和课程") and "这个看似笨拙的功夫" not in then.text
+    assert "2012年秋天" in then.text
+    # A search restricted to other files does not continue into the previous quote's file.
+    assert assistant.ask("后来呢？", history=history[:1], sources=["ai_compute_war.txt"]).confidence == 1.0
     # Without the previous answer (questions only, or an abstention) it is searched as before.
     for earlier in (["CUDA最初几年受欢迎吗？"], [("CUDA最初几年受欢迎吗？", NOT_FOUND_ZH)]):
         answer = assistant.ask("后来呢？", history=earlier)
