@@ -241,8 +241,8 @@ def test_floor_keys_and_file_validation(tmp_path):
     project = load_floors()  # the committed floors must stay loadable
     assert project.dataset == ["article_gold.jsonl", "conversations.jsonl", "debian_faq/gold.jsonl",
                                "debian_faq/conversations.jsonl", "debian_faq_hant/gold.jsonl",
-                               "maint_guide/gold.jsonl", "article_offtopic.jsonl", "debian_faq/offtopic.jsonl",
-                               "maint_guide/offtopic.jsonl"]
+                               "maint_guide/gold.jsonl", "maint_guide/conversations.jsonl", "article_offtopic.jsonl",
+                               "debian_faq/offtopic.jsonl", "maint_guide/offtopic.jsonl"]
     assert split_key("answer_accuracy_maint_guide") == ("answer_accuracy", "maint_guide")
     assert "false_abstention_rate" in project.ceilings
     bad = tmp_path / "floors.yaml"
