@@ -368,6 +368,7 @@ _COMPARE_REST_ZH = re.compile(
     r"(?:之间|两者)?的?\s*(?:有|存在)?\s*(?:什么|哪些|何|啥)?(?:样的)?\s*(?:区别|不同|差别|差异|异同)"
     r"(?:是什么|在哪里?|有哪些)?\s*[？?]?\s*$")
 _COMPARE_PREFIX_ZH = re.compile(r"^(?:请问|我想知道)?")
+_DIFFERENCE_ZH = re.compile(r"区别|不同|差别|差异|异同")
 _JOINING = {"和", "与", "跟", "同"}
 _NO_SIDE = re.compile(r"^(?:那|这|它|它们|他们|她们|两者|二者|前者|后者)$|、|为什么|" + _QUESTION_WORD_ZH.pattern)
 _COMPARE_EN = re.compile(
@@ -383,6 +384,8 @@ def _comparison_zh(question: str) -> tuple[str, str, str] | None:
     import jieba
 
     text = simplified_chars(question)
+    if not _DIFFERENCE_ZH.search(text):
+        return None  # most questions: no need to cut words
     start = _COMPARE_PREFIX_ZH.match(text).end()
     at = 0
     for tok in jieba.lcut(text):
