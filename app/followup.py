@@ -60,7 +60,6 @@ def previous_questions(history: Sequence[Any] | None) -> list[str]:
     return [q for q, _ in previous_turns(history)]
 
 
-_MARKUP = re.compile(r"<[^>]+>|\[\d+\]")
 # Inline HTML a client may send back with an answer (rendered chat), not a < or > of the
 # quoted text itself (0.0 < 0.5, cat > hello <<EOF, dpkg -S <file>).
 _TAG = re.compile(r"</?(?:p|br|strong|b|em|i|mark|span|sup|sub|div|a|small)(?:\s[^<>]*)?/?>", re.I)
@@ -143,6 +142,8 @@ _COMPARED_BACK = re.compile(
     r"|还有什么|还有哪些"
     r"|\b(?:an?|any|some) (?:faster|easier|simpler|better|quicker|safer) (?:way|method|option|tool|command)s?\b"
     r"|\banother (?:way|method|option|tool|command)\b|\bother (?:ways|options|tools|methods|commands)\b", re.I)
+# What a comparison asks for is another means, not a topic of its own (更快的方法).
+_MEANS = re.compile(r"方法|办法|工具|方式|命令|途径|手段|方案|选项|做法|选择")
 _FILLER_EN = {"is", "are", "there", "a", "an", "any", "some", "to", "do", "does", "i", "can", "could", "we", "you",
               "it", "this", "that", "the", "of", "for", "what", "which", "how", "use", "get", "other", "else", "me"}
 
@@ -157,8 +158,6 @@ def _asks_more(question: str, lang: str) -> bool:
         or _names_own_entity(rest, lang)
 
 
-# What a comparison asks for is another means, not a topic of its own (更快的方法).
-_MEANS = re.compile(r"方法|办法|工具|方式|命令|途径|手段|方案|选项|做法|选择")
 _PRO_VERB = re.compile(r"这么做|这样做|这么办|这样办|这么干|这样干|这么操作|这样操作|照做"
                        r"|\b(?:do|doing|done) (?:this|that|so)\b", re.I)
 
@@ -182,19 +181,18 @@ def is_continuation(question: str) -> bool:
 
 def quoted_runs(answer: str | None) -> list[str]:
     """The quoted runs of an earlier answer, in its order (the text before each citation
-    marker, our lead-in and markup removed); [] for an abstention or no answer."""
+    marker, and any after the last; our lead-in and markup removed); [] for an abstention
+    or no answer."""
     if not answer or any(answer.startswith(text[:12]) for text in NOT_FOUND.values()):
         return []
     text = LEAD_IN.sub("", html.unescape(_TAG.sub(" ", answer)).lstrip())
-    return [run.strip() for run in re.split(r"\[\d+\]", text)[:-1] if run.strip()]
+    return [run.strip() for run in re.split(r"\[\d+\]", text) if run.strip()]
 
 
 def _answer_text(answer: str | None) -> str | None:
-    """The quoted part of an earlier answer: markup, markers and our English lead-in
-    removed; None for an abstention (it names nothing the next question can refer to)."""
-    if not answer or any(answer.startswith(text[:12]) for text in NOT_FOUND.values()):
-        return None
-    return _MARKUP.sub(" ", LEAD_IN.sub("", answer))
+    """The quoted part of an earlier answer (:func:`quoted_runs`, joined); None for an
+    abstention (it names nothing the next question can refer to)."""
+    return " ".join(quoted_runs(answer)) or None
 
 
 def _names_named_entity(question: str) -> bool:
@@ -357,8 +355,6 @@ def part_rewrites(part: str, earlier: str, earlier_answer: str | None) -> list[s
     return [part[:at] + r + part[end:] for r in _referents(earlier, earlier_answer, person=person)]
 
 
-# A question comparing two things: A 和 B（在…上）有什么区别 / A与B的不同是什么 /
-# what is the difference between A and B (in …) / how does A differ from B.
 # A question comparing two things: A 和 B（在…上）有什么区别 / A与B的不同是什么 /
 # what is the difference between A and B (in …) / how does A differ from B. The Chinese
 # pattern is what follows the joining word (和/与/跟/同), tried at each place jieba cuts one
