@@ -81,6 +81,22 @@ def test_navigation_and_toc_are_dropped(chapter):
     assert chapter.stats.boilerplate_chars > 50
 
 
+def test_asciidoctor_page_with_a_left_toc_keeps_its_body(tmp_path):
+    """Regression: Asciidoctor writes <body class="article toc2 toc-left">, and "toc" in the
+    body's classes pruned the whole page as chrome (the KiCad manuals loaded as empty)."""
+    html = ('<!DOCTYPE html><html><body class="article toc2 toc-left"><div id="header"><h1>PCB 编辑器</h1>'
+            '<div id="toc" class="toc2"><div id="toctitle">目录</div><ul><li><a href="#a">简介</a></li></ul></div>'
+            '</div><div id="content"><div class="sect1"><h2 id="a">简介</h2><div class="paragraph">'
+            '<p>PCB 编辑器用于设计印刷电路板。它支持多达 32 个铜层。</p></div></div></div>'
+            '<div class="menu-wrapper">' + "<p>这是一段很长的正文，说明布局规则。</p>" * 20 + '</div></body></html>')
+    (tmp_path / "pcbnew.html").write_text(html, encoding="utf-8")
+    doc = load(tmp_path / "pcbnew.html")
+    assert "PCB 编辑器用于设计印刷电路板。" in sentences(doc)
+    assert "目录" not in doc.text  # the table of contents itself still goes
+    # An element named like chrome that holds most of the page is content, not chrome.
+    assert doc.text.count("这是一段很长的正文") == 20
+
+
 def test_real_faq_chapter():
     doc = load(FAQ / "pkgtools.zh-cn.html")
     assert "卸载一个软件包（包括配置文件）：dpkg --purge foo。" in sentences(doc)

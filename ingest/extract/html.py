@@ -26,13 +26,24 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*[*•◦▪‣–-]\s+")
 
 
+# Elements that hold the page itself, whatever their classes say: Asciidoctor writes
+# <body class="article toc2 toc-left"> for a page with a table of contents on the left.
+_CONTENT_TAGS = ("html", "body", "main", "article")
+# Chrome is never most of a page: an element holding more than this share of the page's
+# text is content, whatever its class or id (a wrapper named for its layout).
+_CHROME_MAX_SHARE = 0.5
+
+
 def _prune(tree, stats: ExtractStats) -> None:
     """Drop navigation, tables of contents and page chrome, counting what they held."""
     doomed = []
+    total = len(" ".join(tree.text_content().split()))
     for el in tree.iter():
         if not isinstance(el.tag, str):
             continue
         tag = el.tag.lower()
+        if tag in _CONTENT_TAGS:
+            continue
         marks = f"{el.get('class', '')} {el.get('id', '')}"
         if (tag in _CHROME_TAGS or el.get("role") in ("navigation", "banner", "contentinfo")
                 or _CHROME_WORDS.search(marks)
@@ -43,7 +54,10 @@ def _prune(tree, stats: ExtractStats) -> None:
         parent = el.getparent()
         if parent is None or any(a in doomed for a in el.iterancestors()):
             continue
-        stats.boilerplate_chars += len(" ".join(el.text_content().split()))
+        chars = len(" ".join(el.text_content().split()))
+        if total and chars > _CHROME_MAX_SHARE * total:
+            continue
+        stats.boilerplate_chars += chars
         el.drop_tree()
 
 
