@@ -500,10 +500,22 @@ class ExtractiveAnswerer:
                 and len(recs[out[0]].text) + len(recs[idxs[pos + 1]].text) <= self.config.context_next_chars:
             out.append(idxs[pos + 1])
         last = recs[out[-1]].text.rstrip()
-        if last.endswith((":", "：")):
-            nxt = [j for j in self.sentences.following(out[-1], 12) if j not in out]
+        # The sentence announcing a list (…有多个网络模式：) may be quoted with its first item
+        # as a pair: the items go on after the pair.
+        colon = next((k for k in range(len(out) - 1, -1, -1) if recs[out[k]].text.rstrip().endswith((":", "："))),
+                     None)
+        if colon is not None:
+            quoted_after = len(out) - 1 - colon
+            nxt = [j for j in self.sentences.following(out[colon], 12) if j not in out]
             items = [j for j in nxt if _ENUMERATION.match(simplified(recs[j].text))]
-            out.extend(items[:6] if len(items) >= 2 else nxt[:3])
+            if len(items) >= 2:
+                # Every sentence up to the last enumerated item (首先…；…。然后…。最后…) when
+                # that is short, else the enumerated sentences alone.
+                run = nxt[: nxt.index(items[min(5, len(items) - 1)]) + 1]
+                short = sum(len(recs[j].text) for j in run) <= 2 * self.config.max_chars
+                out.extend(run if short else items[:6])
+            else:
+                out.extend(nxt[: max(0, 3 - quoted_after)])
         elif last and _UNFINISHED.search(last):
             # A sentence that stops mid-clause (…而是可以运行) goes on in the next line: the
             # command or path a manual sets on a line of its own.
@@ -828,7 +840,8 @@ _ELLIPSIS = "……"
 _FOOTNOTE = re.compile(r"\[(\d+)\]")
 
 # A sentence that starts an enumerated item: 第一, 其二, 首先, 1. / (2)
-_ENUMERATION = re.compile(r"^\s*(第[一二三四五六七八九十]+|其[一二三四五]|[一二三四五]是|首先|其次|再次|最后|[（(]?\d+[)）.、])")
+_ENUMERATION = re.compile(r"^\s*(第[一二三四五六七八九十]+|其[一二三四五]|[一二三四五]是|首先|其次|再次|然后|接着|最后|[（(]?\d+[)）.、])"
+                          r"|^\s*(?:First|Second|Third|Then|Next|Finally|Lastly)\b")
 # A run of Latin-script words (spaces between them) in a question.
 _LATIN_RUN = re.compile(r"[A-Za-z0-9][\w.\-/+]*(?: +[A-Za-z0-9][\w.\-/+]*)*", re.ASCII)
 # A Latin-script name in a (folded) question: letters, digits and . - _ with a letter.
