@@ -365,6 +365,10 @@ LISTS = """检查备份是否完整，有几种办法可供选择：
 第二步，联系搬家公司并约定时间。
 旺季最好提前两周预约。
 第三步，打包易碎物品并贴上标签。
+这台咖啡机有三种冲煮模式：
+最简单的是单杯模式；按一下按钮就出一杯咖啡。
+然后是双杯模式，它一次冲煮两杯。
+最后，在蒸汽模式中，咖啡机只打发牛奶，不出咖啡。
 """
 
 
@@ -397,6 +401,13 @@ def test_a_list_question_gets_every_item_of_the_list_the_document_sets_out(proje
     assert answer.found, answer.text
     for item in ("列出要带走的物品清单", "联系搬家公司", "打包易碎物品"):
         assert item in answer.text and item in "".join(answer.key_phrases)
+    # Items announced by a colon and told in order (…；然后…最后…), however the first is cut.
+    answer = assistant.ask("这台咖啡机有哪几种冲煮模式？")
+    assert answer.found, answer.text
+    for item in ("单杯模式", "双杯模式", "蒸汽模式"):
+        assert item in answer.text
+    # …as one run of the document, not as separate candidates that happened to score close.
+    assert "冲煮两杯。最后，在蒸汽模式中" in answer.text
 
 
 # -- confidence and the fitter ----------------------------------------------------------------
