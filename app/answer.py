@@ -555,7 +555,7 @@ class ExtractiveAnswerer:
                 run += _leading_items(after, recs)  # the items announced by the sentence
             key = _item_prefix(recs[i].text)
             siblings = [j for j in before + after if key and _item_prefix(recs[j].text) == key]
-            items += run + (siblings + [i] if siblings else []) + self._numbered_items(i)
+            items += run + (siblings + [i] if siblings else []) + (self._numbered_items(i) or self._told_in_order(i))
         members = set(items)
         added = [j for j in dict.fromkeys(items + todo) if j not in out][:_LIST_MAX_ADDED]
         # Document order: a list reads as the document sets it.
@@ -584,6 +584,23 @@ class ExtractiveAnswerer:
                 stem = m.group(1)
                 found.append(j)
         return found if len(found) >= 2 else []
+
+    def _told_in_order(self, idx: int) -> list[int]:
+        """The sentences after sentence ``idx`` that tell the things it announces in order
+        (涉及三个概念。 首先，PV… 许多 PV 可以在 VG… 第三种对象是 LV…): the first enumerated
+        sentence (首先, 第二, 然后, 最后, Finally…) within two of it, at least two in all, and
+        every sentence up to the last one when that is short, else the enumerated ones."""
+        recs = self.sentences.records
+        if not _ANNOUNCES.search(simplified(recs[idx].text)):
+            return []
+        after = [j for j in self.sentences.following(idx, _TOLD_SPAN) if not recs[j].heading]
+        marked = [k for k, j in enumerate(after) if _ENUMERATION.match(simplified(recs[j].text))]
+        if len(marked) < 2 or marked[0] > 1:
+            return []
+        run = after[: marked[-1] + 1]
+        if sum(len(recs[j].text) for j in run) <= 2 * self.config.max_chars:
+            return run
+        return [after[k] for k in marked]
 
     def _key_phrase(self, expanded: Sequence[int], cand: ScoredSentence, question: str, language: str,
                     expansion: Sequence[str]) -> tuple[int | None, tuple[int, int] | None]:
@@ -860,6 +877,8 @@ _CODE_NAME = re.compile(r"(?<![a-z0-9_/.])/?(?=[a-z0-9_/.]*[a-z])[a-z0-9]{2,}(?:
 # siblings may lie, how many are added, and the longest line that reads as an item.
 _LIST_WINDOW = 6
 _LIST_MAX_ADDED = 8
+# How far the sentences that tell announced things in order may run (:meth:`ExtractiveAnswerer._told_in_order`).
+_TOLD_SPAN = 8
 _ITEM_CHARS = 80
 # Punctuation that ends a sentence or announces more (：，): an item line has none at its end.
 _NOT_ITEM_END = re.compile(r"[。！？!?；;.…:：，,、]\s*$")

@@ -369,6 +369,10 @@ LISTS = """检查备份是否完整，有几种办法可供选择：
 最简单的是单杯模式；按一下按钮就出一杯咖啡。
 然后是双杯模式，它一次冲煮两杯。
 最后，在蒸汽模式中，咖啡机只打发牛奶，不出咖啡。
+仓库的货架管理涉及三个概念。
+首先，货位是最接近地面的单元，每个货位放一箱货。
+许多货位合起来组成货架，货架不会单独出现在账目里。
+第三种对象是库区，由若干货架划成，账目按库区记录。
 """
 
 
@@ -408,6 +412,12 @@ def test_a_list_question_gets_every_item_of_the_list_the_document_sets_out(proje
         assert item in answer.text
     # …as one run of the document, not as separate candidates that happened to score close.
     assert "冲煮两杯。最后，在蒸汽模式中" in answer.text
+    # Things announced by a count and then told in order (首先… …第三种…), not numbered.
+    answer = assistant.ask("仓库的货架管理涉及哪三个概念？")
+    assert answer.found, answer.text
+    for item in ("货位", "货架", "库区"):
+        assert item in answer.text
+    assert "首先，货位是最接近地面的单元" in answer.text and "第三种对象是库区" in answer.text
 
 
 # -- confidence and the fitter ----------------------------------------------------------------
