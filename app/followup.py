@@ -22,7 +22,10 @@ from .text import detect_language, is_cjk, simplified_chars
 # 那H20呢？ / 还有百度呢: a bare entity followed by 呢. The entity must be short and must not
 # itself ask something (这场芯片战争的起因是什么呢 is a question of its own).
 _WHAT_ABOUT_ZH = re.compile(r"^\s*(?:那么?|还有|另外)?\s*([^，,。？?！!呢]{1,12}?)\s*呢\s*[？?]?\s*$")
-_WHAT_ABOUT_EN = re.compile(r"^\s*(?:and|what about|how about)\s+([^?,.]{1,30}?)\s*\??\s*$", re.I)
+_WHAT_ABOUT_EN = re.compile(r"^\s*(?:and|what about|how about)\s+(?:for\s+)?([^?,.]{1,60}?)\s*\??\s*$", re.I)
+# "And how do I…?" asks a question of its own, not "what about how".
+_QUESTION_START_EN = re.compile(r"^(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could"
+                                r"|should|will|would)\b", re.I)
 # A subject pronoun opening the question (whole jieba token: 这场/那些/其中 are not pronouns).
 _PRONOUNS_ZH = {"它", "他", "她", "它们", "他们", "她们", "其"}
 _PRONOUN_EN = re.compile(r"\b(it|its|they|their|them|he|his|she|her)\b", re.I)
@@ -151,14 +154,19 @@ _FILLER_EN = {"is", "are", "there", "a", "an", "any", "some", "to", "do", "does"
 def _asks_more(question: str, lang: str) -> bool:
     """Whether a question that asks for another means also says what for, on its own terms
     (is there a better way *to remove a package*: a new question); 有没有更快的方法 does not."""
-    rest = _COMPARED_BACK.sub(" ", question)
+    if lang == "zh":
+        # The clause that asks (…手动改太累了，有没有更简单的办法？): the ones before it say why.
+        clause = next((c for c in re.split(r"[，,；;]", question) if _COMPARED_BACK.search(c)), question)
+        rest = _COMPARED_BACK.sub(" ", clause)
+    else:
+        rest = _COMPARED_BACK.sub(" ", question)
     if lang == "zh":
         return _names_own_entity(_MEANS.sub("", rest), lang)
     return any(len(w) >= 3 and w.lower() not in _FILLER_EN for w in re.findall(r"[A-Za-z][\w-]*", rest)) \
         or _names_own_entity(rest, lang)
 
 
-_PRO_VERB = re.compile(r"这么做|这样做|这么办|这样办|这么干|这样干|这么操作|这样操作|照做"
+_PRO_VERB = re.compile(r"这么做|这样做|这么办|这样办|这么干|这样干|这么操作|这样操作|这么处理|这样处理|这么弄|这样弄|照做"
                        r"|\b(?:do|doing|done) (?:this|that|so)\b", re.I)
 
 
@@ -285,6 +293,7 @@ def followup_candidates(question: str, history: Sequence[Any] | None) -> list[st
     lang = detect_language(q)
     m = (_WHAT_ABOUT_ZH if lang == "zh" else _WHAT_ABOUT_EN).match(q)
     if m and not (lang == "zh" and _QUESTION_WORD_ZH.search(m.group(1))) \
+            and not (lang == "en" and _QUESTION_START_EN.match(m.group(1).strip())) \
             and m.group(1).strip().lower() not in _CONTINUATIONS:
         new_entity = m.group(1).strip()
         # Swap the previous question's entity of the same kind for the new one:

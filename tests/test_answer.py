@@ -147,6 +147,18 @@ def test_a_comparison_with_the_last_answer_or_a_pro_verb_points_back():
         assert resolve_followup(q, [last]) == q
     # Without the previous answer a continuation is searched with the previous question.
     assert resolve_followup("下一步呢？", ["怎样让 Debian 系统自动升级？"]) == "怎样让 Debian 系统自动升级？ 下一步呢？"
+    # The clause that asks is what counts: the clauses before it say why (…太累了，).
+    q = "找到了，可是一处一处手动改太累了，有没有更简单的办法？"
+    assert resolve_followup(q, [last]) == f"{last} {q}"
+    # 这样处理 is a pro-verb too.
+    q = "要是给的是 .zip 压缩包，也可以这样处理吗？"
+    assert resolve_followup(q, [last]) == f"{last} {q}"
+    # "And for X?" asks about X in the last question's topic; "And how…?" is a question.
+    english = "After building my package, which tool can I run to catch common packaging mistakes?"
+    assert resolve_followup("And for checking that my build dependencies are right?", [english]) == (
+        f"What about checking that my build dependencies are right? ({english})")
+    assert resolve_followup("And how do I install it?", [english]) != (
+        f"What about how do I install it? ({english})")
 
 
 def test_a_pronoun_with_several_referents_keeps_the_rewrite_the_corpus_answers_best(assistant):
