@@ -115,8 +115,22 @@ _COMMAND = re.compile(r"(?<![A-Za-z0-9_./\-])[a-z][a-z0-9.+_\-]*(?: +(?:-{1,2}[a
 _COMMAND_MARK = re.compile(r"[-_/.\d]")
 # An instruction: what to run or use (请执行, 可以使用, 只需).
 _INSTRUCTION = re.compile(r"请(?:执行|运行|使用|输入|安装|编辑|查看|参见)|可以(?:使用|用|运行|执行|通过|输入)|可使用|只需|以下命令|如下命令")
+# A command named in prose: 这通过 saslpasswd2 命令完成, 使用命令 postmap, the vgextend command.
+_NAMED_COMMAND = re.compile(r"(?<![A-Za-z0-9_./\-])[a-z][a-z0-9_.+\-]{2,} ?命令|命令 ?[a-z][a-z0-9_.+\-]{2,}(?![A-Za-z0-9_.+\-])"
+                            r"|\bthe [a-z][a-z0-9_.+\-]{2,} (?:command|tool|utility)\b")
 _SENTENCE_PATTERNS = {Cue.YEAR: _YEAR, Cue.TIME: _TIME, Cue.NUMBER: _NUMBER, Cue.MODEL: _MODEL,
                       Cue.MONEY: _MONEY, Cue.DEFINITION: _DEFINITION, Cue.LIST: _LIST}
+
+
+def named_commands(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each command ``text`` names in prose (saslpasswd2 in 这通过 saslpasswd2
+    命令完成, vgextend in "the vgextend command"): the name alone."""
+    spans = []
+    for m in _NAMED_COMMAND.finditer(text):
+        name = re.search(r"[a-z][a-z0-9_.+\-]{2,}", m.group()[4:] if m.group().startswith("the ") else m.group())
+        offset = m.start() + (4 if m.group().startswith("the ") else 0)
+        spans.append((offset + name.start(), offset + name.end()))
+    return spans
 
 
 def commands(text: str) -> list[re.Match]:
@@ -129,7 +143,7 @@ def sentence_has(cue: Cue, sentence: str) -> bool:
     if cue is Cue.PERSON:
         return _has_person(sentence)
     if cue is Cue.STEPS:
-        return bool(_INSTRUCTION.search(sentence)) or bool(commands(sentence))
+        return bool(_INSTRUCTION.search(sentence)) or bool(commands(sentence)) or bool(_NAMED_COMMAND.search(sentence))
     pattern = _SENTENCE_PATTERNS.get(cue)
     return bool(pattern.search(sentence)) if pattern else True
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .cues import _CN_NUM, _DEFINITION, _MONEY, _NUMBER, _TIME, _YEAR, Cue, commands, question_cues
+from .cues import _CN_NUM, _DEFINITION, _MONEY, _NUMBER, _TIME, _YEAR, Cue, commands, named_commands, question_cues
 from .text import content_terms, fold, is_cjk, normalize, simplified
 
 # The phrase patterns are the cue patterns made to take the whole value: a full date
@@ -98,6 +98,9 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
         command = next((m for m in commands(view) if normalize(m.group()) not in asked), None)
         if command:
             return command.start(), command.end()
+        named = next((sp for sp in named_commands(view) if normalize(view[sp[0]:sp[1]]) not in asked), None)
+        if named:
+            return named
     if Cue.PERSON in cues:
         span = _person(view, asked)
         if span:

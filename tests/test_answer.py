@@ -246,10 +246,18 @@ def test_a_how_to_question_asks_for_an_instruction_or_a_command():
     assert sentence_has(Cue.STEPS, "要显示系统引导时 systemd 的默认目标，请执行 systemctl get-default")
     assert sentence_has(Cue.STEPS, "卸载一个软件包（包括配置文件）：dpkg --purge foo。")
     assert sentence_has(Cue.STEPS, "您可以使用 cron-apt；这一工具定期升级系统。")
+    # A command named in prose tells what to run too, and is the answer phrase.
+    assert sentence_has(Cue.STEPS, "这通过 saslpasswd2 命令完成，它使用几个参数。")
+    assert sentence_has(Cue.STEPS, "This is the purpose of the vgextend command.")
+    from app.keyphrase import key_span
+    text = "这通过 saslpasswd2 命令完成，它使用几个参数。"
+    a, b = key_span(text, "要在 SASL 数据库里注册密码，用哪个命令？", "zh")
+    assert text[a:b] == "saslpasswd2"
     # Saying what happens is not telling what to do.
     assert not sentence_has(Cue.STEPS, "在引导过程中，systemd 会启动默认的目标文件里列出的服务。")
     assert not sentence_has(Cue.STEPS, "英伟达迅速推出了特供版芯片。")
     assert not sentence_has(Cue.STEPS, "the packages are installed by the system")  # English prose
+    assert not sentence_has(Cue.STEPS, "这个命令会删除旧的配置。")  # a command, unnamed
 
 
 def test_a_count_asks_for_its_unit_not_for_what_jieba_glues_to_it():
