@@ -135,7 +135,8 @@ def named_commands(text: str) -> list[tuple[int, int]]:
 
 def commands(text: str) -> list[re.Match]:
     """The command lines written in ``text`` (see :data:`_COMMAND`)."""
-    return [m for m in _COMMAND.finditer(text) if _COMMAND_MARK.search(m.group())]
+    # A full stop after the last word ends the sentence; it is no mark of a command line.
+    return [m for m in _COMMAND.finditer(text) if _COMMAND_MARK.search(m.group().rstrip("."))]
 
 
 def sentence_has(cue: Cue, sentence: str) -> bool:

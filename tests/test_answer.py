@@ -257,6 +257,7 @@ def test_a_how_to_question_asks_for_an_instruction_or_a_command():
     assert not sentence_has(Cue.STEPS, "在引导过程中，systemd 会启动默认的目标文件里列出的服务。")
     assert not sentence_has(Cue.STEPS, "英伟达迅速推出了特供版芯片。")
     assert not sentence_has(Cue.STEPS, "the packages are installed by the system")  # English prose
+    assert not sentence_has(Cue.STEPS, "since LVM allows adding physical volumes to existing volume groups.")
     assert not sentence_has(Cue.STEPS, "这个命令会删除旧的配置。")  # a command, unnamed
 
 
