@@ -33,7 +33,8 @@ _ZH_CUES = [
     # 几年/几天 ask how long, except after a word that makes them "a few" (最初几年, 近几天).
     (Cue.NUMBER, re.compile(r"多少|(?<!哪)几[个倍次家款块座位种名成]|多大|多高|多长|比例|百分之几|(?<!哪)几成|多久"
                             r"|(?<![哪近这那前头初去后来])几(?:年|天|周|个月|个?小时|分钟|岁)(?![前后来])")),
-    (Cue.PERSON, re.compile(r"谁|哪位|什么人|哪个人")),
+    # 谁新谁旧 / 谁大谁小 compares two things; it asks for no person.
+    (Cue.PERSON, re.compile(r"(?<!谁[\u4e00-\u9fff])谁(?![\u4e00-\u9fff]谁)|哪位|什么人|哪个人")),
     (Cue.LIST, re.compile(r"哪些|哪几|有什么|分别|哪两|哪三|哪四|列举")),
     (Cue.DEFINITION, re.compile(r"全称|全名|中文名|英文名|简称|缩写|代表什么|是什么的缩写")),
     (Cue.MODEL, re.compile(r"(哪款|哪一款|什么|哪个|哪种)(型号|芯片|显卡|GPU|产品)|型号")),

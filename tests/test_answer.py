@@ -206,6 +206,9 @@ def test_cues():
     assert question_cues("黄仁勋是哪一年出生的？", "zh") == {Cue.YEAR}
     assert Cue.MONEY in question_cues("H20的售价是多少？", "zh")
     assert Cue.PERSON in question_cues("Who founded Nvidia?", "en")
+    assert Cue.PERSON in question_cues("这个决定是谁做出的？", "zh")
+    # 谁新谁旧 compares two things: which one, not who.
+    assert Cue.PERSON not in question_cues("有没有命令可以比较两个版本号谁新谁旧？", "zh")
     assert sentence_has(Cue.NUMBER, "炒到了原价的两三倍")
     assert not sentence_has(Cue.NUMBER, "推出了H20芯片")  # a model name is not a quantity
     assert not sentence_has(Cue.NUMBER, "一个标志性的时刻")  # 一个 is an article
