@@ -88,11 +88,16 @@ def test_asciidoctor_page_with_a_left_toc_keeps_its_body(tmp_path):
             '<div id="toc" class="toc2"><div id="toctitle">目录</div><ul><li><a href="#a">简介</a></li></ul></div>'
             '</div><div id="content"><div class="sect1"><h2 id="a">简介</h2><div class="paragraph">'
             '<p>PCB 编辑器用于设计印刷电路板。它支持多达 32 个铜层。</p></div></div></div>'
+            '<div class="admonitionblock note"><table><tr><td class="icon"><div class="title">Note</div></td>'
+            '<td class="content">打开旧设计之前，请先保存一个备份。</td></tr></table></div>'
             '<div class="menu-wrapper">' + "<p>这是一段很长的正文，说明布局规则。</p>" * 20 + '</div></body></html>')
     (tmp_path / "pcbnew.html").write_text(html, encoding="utf-8")
     doc = load(tmp_path / "pcbnew.html")
     assert "PCB 编辑器用于设计印刷电路板。" in sentences(doc)
     assert "目录" not in doc.text  # the table of contents itself still goes
+    # A note is a paragraph of its own, not a table row "Note | …".
+    assert "打开旧设计之前，请先保存一个备份。" in doc.text.splitlines()
+    assert "Note" not in doc.text and doc.stats.tables == 0
     # An element named like chrome that holds most of the page is content, not chrome.
     assert doc.text.count("这是一段很长的正文") == 20
 

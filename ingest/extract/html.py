@@ -61,6 +61,20 @@ def _prune(tree, stats: ExtractStats) -> None:
         el.drop_tree()
 
 
+def _unbox_admonitions(tree) -> None:
+    """Asciidoctor sets a note, tip or warning as a one-row table (an icon cell titled
+    "Note", then the text): read as a table it became "Note | 在用新版本的 KiCad…", a row
+    that is no sentence. Its content cell becomes a plain block and the icon goes."""
+    for table in tree.xpath('//div[contains(concat(" ", normalize-space(@class), " "), " admonitionblock ")]/table'):
+        content = table.xpath('.//td[contains(concat(" ", normalize-space(@class), " "), " content ")]')
+        if content and table.getparent() is not None:
+            cell = content[0]
+            cell.tag = "div"
+            for name in list(cell.attrib):
+                del cell.attrib[name]
+            table.getparent().replace(table, cell)
+
+
 def html_blocks(html: str, stats: ExtractStats) -> list[Block]:
     """Blocks of an HTML document (already decoded to str)."""
     import lxml.html
@@ -76,6 +90,7 @@ def html_blocks(html: str, stats: ExtractStats) -> list[Block]:
     for el in tree.xpath("//script|//style|//noscript|//template|//head"):
         el.drop_tree()
     _prune(tree, stats)
+    _unbox_admonitions(tree)
     rules = {f"h{i}": [f"h{i}"] for i in range(1, 7)}
     rules.update({"table": ["table"], "pre": ["pre"], "caption": ["caption"], "figcaption": ["caption"]})
     # "strict" keeps inline elements inline and adds no decorative padding.
