@@ -474,7 +474,10 @@ class ExtractiveAnswerer:
         lone sentence, the next one of its paragraph when both are short
         (``answer.context_next_chars``): documents often answer in the sentence after the
         one that matches the question; the items announced by a sentence that ends with a
-        colon (第一…第二…第三…), which may run past the passage; and the next line after a
+        colon (第一…第二…第三…), which may run past the passage, even when the candidate
+        already quotes the first item with it (…有多个网络模式：+ 最简单的模式是…；), every
+        sentence up to the last item when they are short (:meth:`_enumerated_run`); and the
+        next line after a
         sentence that stops mid-clause (the command a manual sets on its own line)."""
         p = cand.passage
         idxs = self.sentences.within(p.source, p.char_start, p.char_end)
@@ -506,14 +509,14 @@ class ExtractiveAnswerer:
                      None)
         if colon is not None:
             quoted_after = len(out) - 1 - colon
-            nxt = [j for j in self.sentences.following(out[colon], 12) if j not in out]
+            nxt = [j for j in self.sentences.around(out[colon], 12)[1] if j not in out]
             items = [j for j in nxt if _ENUMERATION.match(simplified(recs[j].text))]
-            if len(items) >= 2:
-                # Every sentence up to the last enumerated item (首先…；…。然后…。最后…) when
-                # that is short, else the enumerated sentences alone.
-                run = nxt[: nxt.index(items[min(5, len(items) - 1)]) + 1]
-                short = sum(len(recs[j].text) for j in run) <= 2 * self.config.max_chars
-                out.extend(run if short else items[:6])
+            # The first item need not be marked (最简单的模式是…；…。然后是…。最后…).
+            run = self._enumerated_run(nxt, first_within=3)
+            if run and sum(len(recs[j].text) for j in out + run) <= 2 * self.config.max_chars:
+                out.extend(run)  # every sentence up to the last item (首先…；…。然后…。最后…)
+            elif len(items) >= 2:
+                out.extend(items[:6])  # the enumerated sentences alone (第一… 第二…)
             else:
                 out.extend(nxt[: max(0, 3 - quoted_after)])
         elif last and _UNFINISHED.search(last):
@@ -585,22 +588,33 @@ class ExtractiveAnswerer:
                 found.append(j)
         return found if len(found) >= 2 else []
 
+    def _enumerated_run(self, after: list[int], first_within: int = 1) -> list[int]:
+        """The start of ``after`` up to its last enumerated sentence (首先, 第二, 然后, 最后,
+        Finally…), when the first is among the first ``first_within`` + 1 sentences, at
+        least two are, and no more than three others stand between any two of them; else []."""
+        recs = self.sentences.records
+        marked = [k for k, j in enumerate(after) if _ENUMERATION.match(simplified(recs[j].text))]
+        if not marked or marked[0] > first_within:
+            return []
+        last = marked[0]
+        for k in marked[1:]:
+            if k - last > 4:
+                break
+            last = k
+        run = after[: last + 1]
+        return run if sum(1 for k in marked if k <= last) >= 2 else []
+
     def _told_in_order(self, idx: int) -> list[int]:
         """The sentences after sentence ``idx`` that tell the things it announces in order
-        (涉及三个概念。 首先，PV… 许多 PV 可以在 VG… 第三种对象是 LV…): the first enumerated
-        sentence (首先, 第二, 然后, 最后, Finally…) within two of it, at least two in all, and
-        every sentence up to the last one when that is short, else the enumerated ones."""
+        (涉及三个概念。 首先，PV… 许多 PV 可以在 VG… 第三种对象是 LV…), up to the next heading
+        (:meth:`_enumerated_run`): all of them when short, else the enumerated ones."""
         recs = self.sentences.records
         if not _ANNOUNCES.search(simplified(recs[idx].text)):
             return []
-        after = [j for j in self.sentences.following(idx, _TOLD_SPAN) if not recs[j].heading]
-        marked = [k for k, j in enumerate(after) if _ENUMERATION.match(simplified(recs[j].text))]
-        if len(marked) < 2 or marked[0] > 1:
-            return []
-        run = after[: marked[-1] + 1]
-        if sum(len(recs[j].text) for j in run) <= 2 * self.config.max_chars:
+        run = self._enumerated_run(self.sentences.around(idx, _TOLD_SPAN)[1])
+        if sum(len(recs[j].text) for j in [idx, *run]) <= 2 * self.config.max_chars:
             return run
-        return [after[k] for k in marked]
+        return [j for j in run if _ENUMERATION.match(simplified(recs[j].text))]
 
     def _key_phrase(self, expanded: Sequence[int], cand: ScoredSentence, question: str, language: str,
                     expansion: Sequence[str]) -> tuple[int | None, tuple[int, int] | None]:
@@ -858,7 +872,7 @@ _FOOTNOTE = re.compile(r"\[(\d+)\]")
 
 # A sentence that starts an enumerated item: 第一, 其二, 首先, 1. / (2)
 _ENUMERATION = re.compile(r"^\s*(第[一二三四五六七八九十]+|其[一二三四五]|[一二三四五]是|首先|其次|再次|然后|接着|最后|[（(]?\d+[)）.、])"
-                          r"|^\s*(?:First|Second|Third|Then|Next|Finally|Lastly)\b")
+                          r"|^\s*(?:First(?:ly)?|Second(?:ly)?|Third(?:ly)?|Then|Finally|Lastly)\b")
 # A run of Latin-script words (spaces between them) in a question.
 _LATIN_RUN = re.compile(r"[A-Za-z0-9][\w.\-/+]*(?: +[A-Za-z0-9][\w.\-/+]*)*", re.ASCII)
 # A Latin-script name in a (folded) question: letters, digits and . - _ with a letter.

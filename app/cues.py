@@ -26,6 +26,8 @@ class Cue(str, Enum):
     STEPS = "steps"
 
 
+# Adjectives of a 谁A谁B comparison (谁新谁旧: which is newer).
+_COMPARED = "新旧大小高低快慢先后早晚长短强弱好坏优劣多少轻重远近"
 _ZH_CUES = [
     (Cue.YEAR, re.compile(r"哪一年|哪年|几几年|哪个年份|什么年份|何年")),
     (Cue.TIME, re.compile(r"什么时候|何时|哪一天|哪天|几月|什么时间|哪个月|什么日子")),
@@ -33,8 +35,8 @@ _ZH_CUES = [
     # 几年/几天 ask how long, except after a word that makes them "a few" (最初几年, 近几天).
     (Cue.NUMBER, re.compile(r"多少|(?<!哪)几[个倍次家款块座位种名成]|多大|多高|多长|比例|百分之几|(?<!哪)几成|多久"
                             r"|(?<![哪近这那前头初去后来])几(?:年|天|周|个月|个?小时|分钟|岁)(?![前后来])")),
-    # 谁新谁旧 / 谁大谁小 compares two things; it asks for no person.
-    (Cue.PERSON, re.compile(r"(?<!谁[\u4e00-\u9fff])谁(?![\u4e00-\u9fff]谁)|哪位|什么人|哪个人")),
+    # 谁新谁旧 / 谁大谁小 compares two things; it asks for no person (谁和谁 does).
+    (Cue.PERSON, re.compile(rf"(?<!谁[{_COMPARED}])谁(?![{_COMPARED}]谁)|哪位|什么人|哪个人")),
     (Cue.LIST, re.compile(r"哪些|哪几|有什么|分别|哪两|哪三|哪四|列举")),
     (Cue.DEFINITION, re.compile(r"全称|全名|中文名|英文名|简称|缩写|代表什么|是什么的缩写")),
     (Cue.MODEL, re.compile(r"(哪款|哪一款|什么|哪个|哪种)(型号|芯片|显卡|GPU|产品)|型号")),
@@ -117,8 +119,15 @@ _COMMAND_MARK = re.compile(r"[-_/.\d]")
 # An instruction: what to run or use (请执行, 可以使用, 只需).
 _INSTRUCTION = re.compile(r"请(?:执行|运行|使用|输入|安装|编辑|查看|参见)|可以(?:使用|用|运行|执行|通过|输入)|可使用|只需|以下命令|如下命令")
 # A command named in prose: 这通过 saslpasswd2 命令完成, 使用命令 postmap, the vgextend command.
-_NAMED_COMMAND = re.compile(r"(?<![A-Za-z0-9_./\-])[a-z][a-z0-9_.+\-]{2,} ?命令|命令 ?[a-z][a-z0-9_.+\-]{2,}(?![A-Za-z0-9_.+\-])"
-                            r"|\bthe [a-z][a-z0-9_.+\-]{2,} (?:command|tool|utility)\b")
+# A name ends in a letter or digit (not the sentence's full stop); "the following command"
+# names none (:data:`_NOT_A_NAME`).
+_NAMED_COMMAND = re.compile(r"(?<![A-Za-z0-9_./\-])[a-z][a-z0-9_.+\-]*[a-z0-9] ?命令|命令 ?[a-z][a-z0-9_.+\-]*[a-z0-9](?![A-Za-z0-9_+\-])"
+                            r"|\b[Tt]he [a-z][a-z0-9_.+\-]*[a-z0-9] (?:command|tool|utility)\b")
+_NAME_IN_MATCH = re.compile(r"[a-z][a-z0-9_.+\-]*[a-z0-9]")
+_NOT_A_NAME = {"following", "same", "above", "below", "new", "next", "previous", "first", "last", "other", "whole",
+               "main", "actual", "original", "right", "correct", "proper", "corresponding", "appropriate",
+               "relevant", "specific", "given", "said", "entire", "old", "latest", "usual", "standard", "one",
+               "this", "that", "each", "every", "any", "some", "such", "full", "last", "final", "second", "third"}
 _SENTENCE_PATTERNS = {Cue.YEAR: _YEAR, Cue.TIME: _TIME, Cue.NUMBER: _NUMBER, Cue.MODEL: _MODEL,
                       Cue.MONEY: _MONEY, Cue.DEFINITION: _DEFINITION, Cue.LIST: _LIST}
 
@@ -128,9 +137,10 @@ def named_commands(text: str) -> list[tuple[int, int]]:
     命令完成, vgextend in "the vgextend command"): the name alone."""
     spans = []
     for m in _NAMED_COMMAND.finditer(text):
-        name = re.search(r"[a-z][a-z0-9_.+\-]{2,}", m.group()[4:] if m.group().startswith("the ") else m.group())
-        offset = m.start() + (4 if m.group().startswith("the ") else 0)
-        spans.append((offset + name.start(), offset + name.end()))
+        skip = 4 if m.group()[:4] in ("the ", "The ") else 0
+        name = _NAME_IN_MATCH.search(m.group(), skip)
+        if name and name.group() not in _NOT_A_NAME:
+            spans.append((m.start() + name.start(), m.start() + name.end()))
     return spans
 
 
@@ -145,7 +155,7 @@ def sentence_has(cue: Cue, sentence: str) -> bool:
     if cue is Cue.PERSON:
         return _has_person(sentence)
     if cue is Cue.STEPS:
-        return bool(_INSTRUCTION.search(sentence)) or bool(commands(sentence)) or bool(_NAMED_COMMAND.search(sentence))
+        return bool(_INSTRUCTION.search(sentence)) or bool(commands(sentence)) or bool(named_commands(sentence))
     pattern = _SENTENCE_PATTERNS.get(cue)
     return bool(pattern.search(sentence)) if pattern else True
 

@@ -25,7 +25,7 @@ _WHAT_ABOUT_ZH = re.compile(r"^\s*(?:那么?|还有|另外)?\s*([^，,。？?！
 _WHAT_ABOUT_EN = re.compile(r"^\s*(?:and|what about|how about)\s+(?:for\s+)?([^?,.]{1,60}?)\s*\??\s*$", re.I)
 # "And how do I…?" asks a question of its own, not "what about how".
 _QUESTION_START_EN = re.compile(r"^(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could"
-                                r"|should|will|would)\b", re.I)
+                                r"|should|will|would|has|have|had|may|might|must|shall)\b", re.I)
 # A subject pronoun opening the question (whole jieba token: 这场/那些/其中 are not pronouns).
 _PRONOUNS_ZH = {"它", "他", "她", "它们", "他们", "她们", "其"}
 _PRONOUN_EN = re.compile(r"\b(it|its|they|their|them|he|his|she|her)\b", re.I)
@@ -155,9 +155,11 @@ def _asks_more(question: str, lang: str) -> bool:
     """Whether a question that asks for another means also says what for, on its own terms
     (is there a better way *to remove a package*: a new question); 有没有更快的方法 does not."""
     if lang == "zh":
-        # The clause that asks (…手动改太累了，有没有更简单的办法？): the ones before it say why.
-        clause = next((c for c in re.split(r"[，,；;]", question) if _COMPARED_BACK.search(c)), question)
-        rest = _COMPARED_BACK.sub(" ", clause)
+        # From the clause that asks on (…手动改太累了，有没有更简单的办法？): the clauses
+        # before it say why; those after it may say what for (…，可以批量删除 Pod？).
+        m = _COMPARED_BACK.search(question)
+        start = max((question.rfind(c, 0, m.start()) for c in "，,；;"), default=-1) + 1 if m else 0
+        rest = _COMPARED_BACK.sub(" ", question[start:])
     else:
         rest = _COMPARED_BACK.sub(" ", question)
     if lang == "zh":

@@ -150,6 +150,9 @@ def test_a_comparison_with_the_last_answer_or_a_pro_verb_points_back():
     # The clause that asks is what counts: the clauses before it say why (…太累了，).
     q = "找到了，可是一处一处手动改太累了，有没有更简单的办法？"
     assert resolve_followup(q, [last]) == f"{last} {q}"
+    # …but a clause after it that says what for makes a question of its own.
+    q = "有没有更简单的办法，可以批量删除 Kubernetes 的 Pod？"
+    assert resolve_followup(q, [last]) == q
     # 这样处理 is a pro-verb too.
     q = "要是给的是 .zip 压缩包，也可以这样处理吗？"
     assert resolve_followup(q, [last]) == f"{last} {q}"
@@ -209,6 +212,7 @@ def test_cues():
     assert Cue.PERSON in question_cues("这个决定是谁做出的？", "zh")
     # 谁新谁旧 compares two things: which one, not who.
     assert Cue.PERSON not in question_cues("有没有命令可以比较两个版本号谁新谁旧？", "zh")
+    assert Cue.PERSON in question_cues("谁和谁创立了这家公司？", "zh")
     assert sentence_has(Cue.NUMBER, "炒到了原价的两三倍")
     assert not sentence_has(Cue.NUMBER, "推出了H20芯片")  # a model name is not a quantity
     assert not sentence_has(Cue.NUMBER, "一个标志性的时刻")  # 一个 is an article
@@ -262,6 +266,8 @@ def test_a_how_to_question_asks_for_an_instruction_or_a_command():
     assert not sentence_has(Cue.STEPS, "the packages are installed by the system")  # English prose
     assert not sentence_has(Cue.STEPS, "since LVM allows adding physical volumes to existing volume groups.")
     assert not sentence_has(Cue.STEPS, "这个命令会删除旧的配置。")  # a command, unnamed
+    assert not sentence_has(Cue.STEPS, "Run the following command to install it")  # "following" names nothing
+    assert key_span("The vgextend command adds a PV.", "Which command adds a PV?", "en") == (4, 12)
 
 
 def test_a_count_asks_for_its_unit_not_for_what_jieba_glues_to_it():

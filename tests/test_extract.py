@@ -102,6 +102,21 @@ def test_asciidoctor_page_with_a_left_toc_keeps_its_body(tmp_path):
     assert doc.text.count("这是一段很长的正文") == 20
 
 
+def test_chrome_inside_a_content_wrapper_and_long_link_lists_still_go(tmp_path):
+    """The share rule spares a layout wrapper named like chrome (ReadTheDocs'
+    wy-nav-content-wrap) but not the navigation inside it, nor a table of contents longer
+    than the page's text."""
+    toc = "".join(f'<li><a href="#s{i}">第 {i} 节 安装与配置说明</a></li>' for i in range(40))
+    html = ('<html><body><div class="sphinxsidebar"><ul>' + toc + '</ul></div>'
+            '<div class="wy-nav-content-wrap"><div role="navigation">Docs » 安装</div>'
+            '<div class="document"><p>运行安装程序即可。</p>' + "<p>安装过程会复制文件并写入配置。</p>" * 3 +
+            '</div></div></body></html>')
+    (tmp_path / "page.html").write_text(html, encoding="utf-8")
+    doc = load(tmp_path / "page.html")
+    assert "运行安装程序即可。" in doc.text
+    assert "第 3 节" not in doc.text and "Docs »" not in doc.text
+
+
 def test_real_faq_chapter():
     doc = load(FAQ / "pkgtools.zh-cn.html")
     assert "卸载一个软件包（包括配置文件）：dpkg --purge foo。" in sentences(doc)

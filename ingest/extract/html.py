@@ -29,15 +29,32 @@ _BULLET = re.compile(r"^\s*[*•◦▪‣–-]\s+")
 # Elements that hold the page itself, whatever their classes say: Asciidoctor writes
 # <body class="article toc2 toc-left"> for a page with a table of contents on the left.
 _CONTENT_TAGS = ("html", "body", "main", "article")
-# Chrome is never most of a page: an element holding more than this share of the page's
-# text is content, whatever its class or id (a wrapper named for its layout).
+# A wrapper matched only by a class or id word (page with-sidebar, wy-nav-content-wrap)
+# that holds more than this share of the page's prose (text outside links) is the page's
+# content named for its layout. Navigation (nav, aside, role=navigation) and link lists (a
+# table of contents, however long) are chrome whatever their size.
 _CHROME_MAX_SHARE = 0.5
+
+
+def _text_len(el) -> int:
+    return len(" ".join(el.text_content().split()))
+
+
+def _prose_len(el) -> int:
+    """Characters of ``el``'s text outside links."""
+    return _text_len(el) - sum(_text_len(a) for a in el.iter("a") if a is not el)
+
+
+def _is_content_wrapper(el, prose: int) -> bool:
+    """Whether an element that a class/id word marks as chrome holds the page's content:
+    more than :data:`_CHROME_MAX_SHARE` of the page's ``prose``."""
+    return bool(prose) and _prose_len(el) > _CHROME_MAX_SHARE * prose
 
 
 def _prune(tree, stats: ExtractStats) -> None:
     """Drop navigation, tables of contents and page chrome, counting what they held."""
     doomed = []
-    total = len(" ".join(tree.text_content().split()))
+    prose = _prose_len(tree)
     for el in tree.iter():
         if not isinstance(el.tag, str):
             continue
@@ -45,19 +62,18 @@ def _prune(tree, stats: ExtractStats) -> None:
         if tag in _CONTENT_TAGS:
             continue
         marks = f"{el.get('class', '')} {el.get('id', '')}"
-        if (tag in _CHROME_TAGS or el.get("role") in ("navigation", "banner", "contentinfo")
-                or _CHROME_WORDS.search(marks)
-                or (tag in ("header", "footer") and el.getparent() is not None
-                    and el.getparent().tag.lower() == "body")):
+        structural = (tag in _CHROME_TAGS or el.get("role") in ("navigation", "banner", "contentinfo")
+                      or (tag in ("header", "footer") and el.getparent() is not None
+                          and el.getparent().tag.lower() == "body"))
+        if structural or (_CHROME_WORDS.search(marks) and not _is_content_wrapper(el, prose)):
             doomed.append(el)
+    dropped: set = set()
     for el in doomed:
-        parent = el.getparent()
-        if parent is None or any(a in doomed for a in el.iterancestors()):
+        # An element inside one already dropped went with it (and was counted there).
+        if el.getparent() is None or any(a in dropped for a in el.iterancestors()):
             continue
-        chars = len(" ".join(el.text_content().split()))
-        if total and chars > _CHROME_MAX_SHARE * total:
-            continue
-        stats.boilerplate_chars += chars
+        stats.boilerplate_chars += _text_len(el)
+        dropped.add(el)
         el.drop_tree()
 
 
