@@ -127,7 +127,7 @@ _NAME_IN_MATCH = re.compile(r"[a-z][a-z0-9_.+\-]*[a-z0-9]")
 _NOT_A_NAME = {"following", "same", "above", "below", "new", "next", "previous", "first", "last", "other", "whole",
                "main", "actual", "original", "right", "correct", "proper", "corresponding", "appropriate",
                "relevant", "specific", "given", "said", "entire", "old", "latest", "usual", "standard", "one",
-               "this", "that", "each", "every", "any", "some", "such", "full", "last", "final", "second", "third"}
+               "this", "that", "each", "every", "any", "some", "such", "full", "final", "second", "third"}
 _SENTENCE_PATTERNS = {Cue.YEAR: _YEAR, Cue.TIME: _TIME, Cue.NUMBER: _NUMBER, Cue.MODEL: _MODEL,
                       Cue.MONEY: _MONEY, Cue.DEFINITION: _DEFINITION, Cue.LIST: _LIST}
 

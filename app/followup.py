@@ -159,11 +159,8 @@ def _asks_more(question: str, lang: str) -> bool:
         # before it say why; those after it may say what for (…，可以批量删除 Pod？).
         m = _COMPARED_BACK.search(question)
         start = max((question.rfind(c, 0, m.start()) for c in "，,；;"), default=-1) + 1 if m else 0
-        rest = _COMPARED_BACK.sub(" ", question[start:])
-    else:
-        rest = _COMPARED_BACK.sub(" ", question)
-    if lang == "zh":
-        return _names_own_entity(_MEANS.sub("", rest), lang)
+        return _names_own_entity(_MEANS.sub("", _COMPARED_BACK.sub(" ", question[start:])), lang)
+    rest = _COMPARED_BACK.sub(" ", question)
     return any(len(w) >= 3 and w.lower() not in _FILLER_EN for w in re.findall(r"[A-Za-z][\w-]*", rest)) \
         or _names_own_entity(rest, lang)
 
