@@ -20,7 +20,7 @@ import numpy as np
 
 from .config import AnswerConfig
 from .crosslingual import CrossLingual
-from .cues import Cue, question_cues, question_focus, sentence_has, strip_question_values
+from .cues import Cue, alternatives, question_cues, question_focus, sentence_has, strip_question_values
 from .keyphrase import key_span
 from .passages import Answer, Citation, Passage
 from .retrieval import LexicalIndex
@@ -285,6 +285,7 @@ class ExtractiveAnswerer:
         cues = question_cues(question, language)
         hard_cues = cues - {Cue.LIST}
         focus = [f for f, _ in question_focus(question)] if language == "zh" else []
+        choice = self._choice(question, language)
         unknown_nouns, unknown_share = self._unknowns(question, language, terms)
         if whole and whole != question:
             # A part of a longer question (…做什么，什么时候需要写它？) is about what the whole
@@ -315,7 +316,8 @@ class ExtractiveAnswerer:
             for i in idxs:
                 low = fold(recs[i].text)
                 stripped = strip_question_values(simplified(recs[i].text), question)
-                feats[i] = ({t for t in terms if t in low}, {c for c in cues if sentence_has(c, stripped)}, low)
+                feats[i] = ({t for t in terms if t in low}, {c for c in cues if sentence_has(c, stripped, question, language)},
+                            low)
             for k, i in enumerate(idxs):
                 if i in seen:
                     continue
@@ -336,7 +338,9 @@ class ExtractiveAnswerer:
                     out.append(Option(unit, i, p, cos[i], ok, hit, {
                         "cos": cos[i] - (latin_offset if self.sentences.latin[i] else offset),
                         "coverage": sum(weights[t] for t in hit) / total if total else 0.0,
-                        "cues_missing": float(len(hard_cues - ok)),
+                        # A choice (A还是B？) unanswered counts as a missing cue.
+                        "cues_missing": float(len(hard_cues - ok)
+                                              + (choice is not None and not any(t in unit_text for t in choice))),
                         "rank": float((p.best_rank or p.rank) - 1),
                         "pair": float(pair),
                         "cross_line": float(pair and not self._same_paragraph(p, unit[0], unit[1])),
@@ -365,6 +369,17 @@ class ExtractiveAnswerer:
             terms = [t for t in terms if t not in translated]
             terms += [t for t in content_terms(" ".join(expansion)) if t not in terms]
         return asked, terms
+
+    def _choice(self, question: str, language: str) -> frozenset[str] | None:
+        """The terms that tell the sides of a choice question apart (:func:`alternatives`),
+        of which an answer must name one; None for no choice, or when a side has no term the
+        corpus uses (an English word over Chinese text could never be named)."""
+        sides = alternatives(question, language)
+        if sides is None:
+            return None
+        if language != "zh":
+            sides = tuple(frozenset(t for t in side if self.lexical.known(t)) for side in sides)
+        return sides[0] | sides[1] if all(sides) else None
 
     def _unknowns(self, question: str, language: str, terms: Sequence[str]) -> tuple[float, float]:
         """(how many things the (Simplified) question names that the corpus lacks, the share

@@ -24,6 +24,8 @@ class Cue(str, Enum):
     MONEY = "money"
     MODEL = "model"
     STEPS = "steps"
+    #: A quantity in the unit the question names (每隔几分钟, 多少毫米, how many minutes).
+    UNIT = "unit"
 
 
 # Adjectives of a 谁A谁B comparison (谁新谁旧: which is newer).
@@ -83,7 +85,123 @@ def question_cues(question: str, language: str) -> set[Cue]:
     cues = {cue for cue, rx in table if rx.search(question)}
     if language == "en" and Cue.YEAR in cues:
         cues.discard(Cue.TIME)
+    if Cue.NUMBER in cues and asked_unit(question, language) is not None:  # not 最初几年, 几月几日
+        cues.add(Cue.UNIT)
     return cues
+
+
+# --- the unit a quantity is asked in ----------------------------------------------------
+# Units of one family answer each other (多少天 is answered by 两周, how many minutes by 10
+# 分钟). A question that names its unit is not answered by a number in none: 每隔几分钟 by
+# "设置为 0 将禁用此功能". Counters (几家, 几种, 几位) are not units: a list answers them.
+_UNIT_FAMILIES = (
+    "秒 秒钟 分钟 小时 钟头 天 日 周 星期 个月 月 年 毫秒 微秒 纳秒 ms sec secs second seconds min mins minute "
+    "minutes hour hours day days week weeks month months year years",
+    "毫米 厘米 分米 米 千米 公里 英寸 英尺 微米 纳米 密耳 mil mils mm cm km nm um μm inch inches foot feet meter "
+    "meters metre metres millimeter millimeters millimetre millimetres",
+    "字节 千字节 兆字节 比特 byte bytes bit bits kb mb gb tb kib mib gib tib",
+    "赫兹 千赫 兆赫 hz khz mhz ghz",
+    "像素 ppi dpi pixel pixels px",
+    "伏 伏特 毫伏 安培 毫安 瓦 瓦特 欧姆 mv ma mw ohm ohms volt volts amp amps watt watts",
+    "克 千克 公斤 吨 kg mg gram grams kilogram kilograms",
+    "字符 character characters char chars",
+    "倍 times",
+    "层 layer layers",
+)
+# How long / how often ask for a time whatever word follows.
+_ASKS_DURATION = {"zh": re.compile(r"多久|多长时间|多少时间|多长的时间"),
+                  "en": re.compile(r"\bhow often\b|\bhow long (?:does|did|do|will|would|should|can|could)\b"
+                                   r"[^?]*\b(?:take|last|wait|run|keep|stay)\b", re.I)}
+
+
+@lru_cache(maxsize=1)
+def _unit_tables() -> tuple[dict[str, int], re.Pattern, re.Pattern]:
+    from .text import simplified
+
+    family_of: dict[str, int] = {}
+    for k, family in enumerate(_UNIT_FAMILIES):
+        for word in family.split():
+            family_of[word] = k
+            family_of[simplified(word)] = k  # questions and sentences are matched folded
+    words = sorted(family_of, key=len, reverse=True)
+    alternation = "|".join(re.escape(w) for w in words)
+    zh = re.compile(rf"(?:几|多少)\s*个?\s*({alternation})(?![A-Za-z])", re.I)
+    en = re.compile(rf"\bhow (?:many|much)\s+({alternation})\b", re.I)
+    return family_of, zh, en
+
+
+@lru_cache(maxsize=4096)
+def asked_unit(question: str, language: str) -> int | None:
+    """The unit family (an index into the unit table) a question asks its quantity in, or
+    None: 每隔几分钟 → time, 多少 PPI → resolution, how many minutes → time."""
+    family_of, zh, en = _unit_tables()
+    m = (zh if language == "zh" else en).search(question)
+    if m:
+        return family_of.get(m.group(1).lower(), family_of.get(m.group(1)))
+    return 0 if _ASKS_DURATION["zh" if language == "zh" else "en"].search(question) else None
+
+
+def states_unit(family: int, sentence: str) -> bool:
+    """Whether ``sentence`` states a quantity in a unit of ``family``: a word of two or more
+    characters anywhere (分钟, 毫米, pixels), a one-character word after a numeral, perhaps
+    with one word character between (5 天, 两三倍, 32 个铜层: 天 alone is also part of 今天), a
+    Latin abbreviation right after a digit (10 ms)."""
+    return bool(_unit_pattern(family).search(sentence))
+
+
+@lru_cache(maxsize=None)
+def _unit_pattern(family: int) -> re.Pattern:
+    words = sorted({w for w, k in _unit_tables()[0].items() if k == family}, key=len, reverse=True)
+    alt = lambda ws: "|".join(re.escape(w) for w in ws) or "(?!)"  # noqa: E731
+    long_latin = [w for w in words if w.isascii() and len(w) >= 4]
+    short_latin = [w for w in words if w.isascii() and len(w) < 4]
+    cjk_words = [w for w in words if not w.isascii() and len(w) >= 2]
+    cjk_chars = [w for w in words if not w.isascii() and len(w) == 1]
+    return re.compile(rf"(?<![A-Za-z])(?:{alt(long_latin)})(?![A-Za-z])|\d\s*(?:{alt(short_latin)})(?![A-Za-z])"
+                      rf"|{alt(cjk_words)}|[\d{_CN_NUM}几数多]\s*个?\s*[\u4e00-\u9fff]?(?:{alt(cjk_chars)})", re.I)
+
+
+# --- a choice between two things ------------------------------------------------------------
+# 保留前导零还是保留后导零？ / an animation or a video?: the answer names one of them. A sentence
+# on the topic that names neither does not choose (零的格式控制数字的格式) however similar it is.
+_CHOICE = {"zh": re.compile(r"(?<![我你他她它们都也还但可却仍])还是"), "en": re.compile(r"\bor\b", re.I)}
+_CHOICE_NOT = {"zh": re.compile(r"什么|哪|怎么|如何|多少|几|谁|为什么"),
+               "en": re.compile(r"^\s*(?:not|no|so|otherwise|else)\b|\b(?:what|which|how|who|why|where|when)\b", re.I)}
+_CLAUSE_SPLIT = re.compile(r"[，。；！？,;!?]")
+
+
+@lru_cache(maxsize=4096)
+def alternatives(question: str, language: str) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The two sides of a choice question (A还是B？, A or B?) as the terms that tell them
+    apart, or None when it asks no choice (我还是想…, or not, …还是用什么？)."""
+    import jieba
+
+    from .text import content_terms
+
+    lang = "zh" if language == "zh" else "en"
+    start = 0
+    for end in [m.start() for m in _CLAUSE_SPLIT.finditer(question)] + [len(question)]:
+        clause, start = question[start:end], end + 1
+        if end < len(question) and question[end] not in "？?":
+            continue
+        m = _CHOICE[lang].search(clause)
+        if not m or (lang == "en" and re.search(r"\b(?:either|whether)\b", clause[:m.start()], re.I)):
+            continue
+        right = re.sub(r"[呢吗啊呀吧的\s]+$", "", clause[m.end():]).strip()
+        left = clause[:m.start()].rstrip()
+        if not right or not left or _CHOICE_NOT[lang].search(right):
+            continue
+        # The left side is as long as the right one, cut at a word boundary (保留前导零 /
+        # 保留后导零, aptitude / 别的工具).
+        tail = ""
+        for tok in reversed(jieba.lcut(left)):
+            tail = tok + tail
+            if len(tail.strip()) >= len(right):
+                break
+        a, b = set(content_terms(tail)), set(content_terms(right))
+        if a - b and b - a:
+            return frozenset(a - b), frozenset(b - a)
+    return None
 
 
 @lru_cache(maxsize=65536)
@@ -150,8 +268,12 @@ def commands(text: str) -> list[re.Match]:
     return [m for m in _COMMAND.finditer(text) if _COMMAND_MARK.search(m.group().rstrip("."))]
 
 
-def sentence_has(cue: Cue, sentence: str) -> bool:
-    """Whether a sentence can answer a question with this cue."""
+def sentence_has(cue: Cue, sentence: str, question: str = "", language: str = "zh") -> bool:
+    """Whether a sentence can answer a question with this cue (:data:`Cue.UNIT` needs the
+    (Simplified) ``question`` and its language, for the unit it names)."""
+    if cue is Cue.UNIT:
+        family = asked_unit(question, language)
+        return family is None or states_unit(family, sentence)
     if cue is Cue.PERSON:
         return _has_person(sentence)
     if cue is Cue.STEPS:

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from app.answer import NOT_FOUND
-from app.cues import Cue, question_cues, question_focus, sentence_has, strip_question_values
+from app.cues import Cue, alternatives, question_cues, question_focus, sentence_has, strip_question_values
 from app.errors import EmptyQuestionError
 from app.followup import previous_questions, resolve_followup
 
@@ -223,15 +223,40 @@ def test_cues():
     assert question_focus("某个软件包的原作者是谁，应该看哪个文件？") == [("原作者", True), ("文件", True)]
 
 
+def test_a_quantity_asked_in_a_unit_needs_a_number_in_that_unit():
+    q = "自动保存默认每隔几分钟保存一次？"
+    assert Cue.UNIT in question_cues(q, "zh") and Cue.UNIT in question_cues("How many minutes between saves?", "en")
+    assert not sentence_has(Cue.UNIT, "会定期自动保存您的工作。设置为 0 将禁用此功能。", q, "zh")
+    assert sentence_has(Cue.UNIT, "每 10 分钟保存一次", q, "zh")
+    assert sentence_has(Cue.UNIT, "5 天后进入 testing", q, "zh")  # one family: days answer minutes
+    assert sentence_has(Cue.UNIT, "它支持多达 32 个铜层的 PCB", "最多能支持多少层铜？", "zh")
+    assert sentence_has(Cue.UNIT, "定义设置为 300PPI", "默认是多少 PPI？", "zh")
+    assert not sentence_has(Cue.UNIT, "今天发布", "要等多少天？", "zh")  # 天 without a numeral
+    assert Cue.UNIT in question_cues("主要版本通常多久发布一次？", "zh")  # 多久 asks for a time
+    # Counters are no units: 几家/几位 are answered by a list as well as by a count.
+    assert Cue.UNIT not in question_cues("有几家公司参与？", "zh")
+    assert Cue.UNIT not in question_cues("图标文件应该是多大尺寸？", "zh")
+
+
+def test_a_choice_question_is_answered_by_naming_a_side():
+    assert alternatives("零的格式默认是保留前导零还是保留后导零？", "zh") == ({"前导"}, {"后导"})
+    assert alternatives("应该用 aptitude 还是别的工具？", "zh") == ({"aptitude"}, {"别的", "工具"})
+    assert alternatives("Can I export it as an animation or a video?", "en") == ({"animation"}, {"video"})
+    # 还是 as "still", a choice inside a further question, "or not": no choice to name.
+    for q, lang in (("我还是想每一处都确认一下，该怎么弄？", "zh"), ("还是用什么工具？", "zh"),
+                    ("Is it free or not?", "en"), ("Do I have to subscribe first, or can I post?", "en")):
+        assert alternatives(q, lang) is None, q
+
+
 def test_cues_that_read_the_question_word_in_context():
     # 哪几个 asks which ones (a list), 几个 how many.
     assert question_cues("一个源码包通常由哪几个文件组成？", "zh") == {Cue.LIST}
     assert Cue.NUMBER in question_cues("英伟达推出了几个版本？", "zh")
     # 几年/几天 ask how long; 最初几年 / 近几天 / 几年前 are "a few", 几月几日 a date.
-    assert question_cues("稳定版能获得几年的安全更新？", "zh") == {Cue.NUMBER}
-    assert question_cues("要等几天才会进入 testing？", "zh") == {Cue.NUMBER}
+    assert question_cues("稳定版能获得几年的安全更新？", "zh") == {Cue.NUMBER, Cue.UNIT}
+    assert question_cues("要等几天才会进入 testing？", "zh") == {Cue.NUMBER, Cue.UNIT}
     for q in ("它最初几年受欢迎吗？", "近几天发生了什么？", "几年前发生了什么？"):
-        assert Cue.NUMBER not in question_cues(q, "zh"), q
+        assert not {Cue.NUMBER, Cue.UNIT} & question_cues(q, "zh"), q
     assert question_cues("几月几日发布？", "zh") == {Cue.TIME}
     # "when" as a conjunction asks for no time; as a question word it does.
     assert Cue.TIME not in question_cues("When one source package builds several binary packages, "
