@@ -20,7 +20,7 @@ import numpy as np
 
 from .config import AnswerConfig
 from .crosslingual import CrossLingual
-from .cues import Cue, alternatives, question_cues, question_focus, sentence_has, strip_question_values
+from .cues import Cue, alternatives, asks_for_name, has_name, question_cues, question_focus, sentence_has, strip_question_values
 from .keyphrase import key_span
 from .passages import Answer, Citation, Passage
 from .retrieval import LexicalIndex
@@ -243,6 +243,17 @@ class SentenceIndex:
                 j += step
         return sides
 
+    def section_heading(self, idx: int, within: int = 2) -> int | None:
+        """The heading of sentence ``idx``'s section when at most ``within`` sentences lie
+        between the two (the heading just above a description), else None."""
+        rec = self.records[idx]
+        lst = self._by_source.get(rec.source, [])
+        pos = bisect.bisect_left(lst, (rec.char_start, idx))
+        for j in range(pos - 1, max(-1, pos - 2 - within), -1):
+            if self.records[lst[j][1]].heading:
+                return lst[j][1]
+        return None
+
     def within(self, source: str, start: int, end: int) -> list[int]:
         """Indices of the quotable sentences lying inside [start, end) of a source (headings
         are context for retrieval, not answers)."""
@@ -344,7 +355,10 @@ class ExtractiveAnswerer:
                         "rank": float((p.best_rank or p.rank) - 1),
                         "pair": float(pair),
                         "cross_line": float(pair and not self._same_paragraph(p, unit[0], unit[1])),
-                        "focus_missing": float(sum(1 for f in focus if not _has_word(unit_text, f))),
+                        # Chinese focus words cannot appear in an English sentence (a manual
+                        # left partly untranslated): its absence there says nothing.
+                        "focus_missing": 0.0 if all(self.sentences.latin[j] for j in unit) else
+                        float(sum(1 for f in focus if not _has_word(unit_text, f))),
                         "unknown_share": unknown_share,
                         "unknown_nouns": unknown_nouns,
                         "passage": p_cos - p_off,
@@ -417,8 +431,10 @@ class ExtractiveAnswerer:
         text uses under a one-character modifier (原作者 = 原 + 作者)."""
         if self.lexical.in_text(word):
             return True
-        if _modified(word) and self.lexical.in_text(word[1:]):
-            return True  # a one-character modifier on a word the corpus uses: 原作者, 新版本
+        if _modified(word) and (self.lexical.in_text(word[1:]) or self.lexical.in_text(word[:-1])):
+            # A one-character modifier on a word the corpus uses (原作者, 新版本), or a
+            # one-character head after one (还款额 = 还款 + 额, 折旧率).
+            return True
         return any(self.lexical.in_text(word[:k]) and self.lexical.in_text(word[k:])
                    for k in range(2, len(word) - 1))
 
@@ -645,6 +661,18 @@ class ExtractiveAnswerer:
                     return i, sp
         return None, None
 
+    def _section_name(self, expanded: Sequence[int], question: str, language: str) -> int | None:
+        """The heading to quote before the sentences when the question asks what something
+        is called and they name nothing, but the heading just above them does (a reference
+        manual: PMT, then 返回利率固定情况下年金的定期支付金额。); else None."""
+        if not expanded or not asks_for_name(simplified(question), language):
+            return None
+        recs = self.sentences.records
+        if any(has_name(recs[i].text) for i in expanded):
+            return None
+        h = self.sentences.section_heading(expanded[0])
+        return h if h is not None and len(recs[h].text) <= 40 and has_name(recs[h].text) else None
+
     def _previous_in_paragraph(self, idx: int) -> int | None:
         """The sentence before ``idx`` in its source when both are in one paragraph (read
         from a corpus chunk that holds the two), else None."""
@@ -795,6 +823,9 @@ class ExtractiveAnswerer:
             if Cue.LIST in cues and not follows:
                 expanded, items = self._list_items(expanded)
             expanded = [i for i in expanded if i not in used]
+            named = self._section_name(expanded, question, language) if not follows else None
+            if named is not None:
+                expanded.insert(0, named)
             # The answer phrase of each part of the question this candidate answers (the
             # part's own best sentence overlaps it: one sentence may answer 谁…？哪一年…？).
             parts_asked = [_last_question(sub) for sub, best in bests if set(best.indices) & set(cand.indices)] \
@@ -805,6 +836,8 @@ class ExtractiveAnswerer:
                 at, sp = self._key_phrase(expanded, cand, asked, language, expansion)
                 if at is not None and sp not in keys.get(at, []):
                     keys.setdefault(at, []).append(sp)
+            if named is not None:
+                keys[named] = [(0, len(recs[named].text))]  # the name asked for
             for i in expanded:
                 used.add(i)
                 p = self._cite_passage(i, cand.passage, passages)

@@ -161,6 +161,32 @@ def _unit_pattern(family: int) -> re.Pattern:
                       rf"|{alt(cjk_words)}|[\d{_CN_NUM}几数多]\s*个?\s*[\u4e00-\u9fff]?(?:{alt(cjk_chars)})", re.I)
 
 
+# --- a question asking what something is called ----------------------------------------
+# 用哪个函数 / which command: the answer is a name. Reference manuals name the function or
+# command in the heading and describe it below (PMT / 返回利率固定情况下年金的定期支付金额。).
+_ASKS_NAME = {
+    "zh": re.compile(r"(?:哪个|哪一个|什么|哪种|哪条|哪些|啥)\s*(?:函数|命令|工具|程序|选项|参数|软件包|宏|指令|公式|方法名|接口)"
+                     r"|叫什么|名称是什么|什么名字|名字是什么"),
+    "en": re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:functions?|commands?|tools?|programs?|options?|packages?"
+                     r"|macros?|formulas?)\b|\bwhat is (?:it|this|that) called\b|\bname of the\b", re.I),
+}
+# A name in a sentence or heading: an identifier in capitals (PMT, IPC-2221), one with a
+# digit or mark (saslpasswd2, x-window-manager, get_value), a lower-case word (dpkg) or a
+# quoted term; not a capitalised English gloss (未来值 (Future Value)).
+_NAME_TOKEN = re.compile(r"(?<![A-Za-z0-9])(?:[A-Z][A-Z0-9_.\-]*[A-Z0-9]|[A-Za-z]+[0-9_.\-][A-Za-z0-9_.\-]*[A-Za-z0-9]"
+                         r"|[a-z][a-z0-9]+)(?![A-Za-z0-9])|「[^」]{1,20}」|“[^”]{1,20}”")
+
+
+def asks_for_name(question: str, language: str) -> bool:
+    """Whether a question asks what a function, command, tool or option is called."""
+    return bool(_ASKS_NAME["zh" if language == "zh" else "en"].search(question))
+
+
+def has_name(text: str) -> bool:
+    """Whether ``text`` writes a name (:data:`_NAME_TOKEN`)."""
+    return bool(_NAME_TOKEN.search(text))
+
+
 # --- a choice between two things ------------------------------------------------------------
 # 保留前导零还是保留后导零？ / an animation or a video?: the answer names one of them. A sentence
 # on the topic that names neither does not choose (零的格式控制数字的格式) however similar it is.

@@ -14,8 +14,9 @@ from functools import lru_cache
 # closing quotes/brackets that belong to the same sentence: 他说：“走吧。”
 _SENT_END = r"[。！？!?；;…]+[”’」』）)》\"']*"
 # An ASCII period ends a sentence only when followed by whitespace, CJK or the line end, so
-# "3.5" and "GPT-3.5" are not cut (an abbreviation such as "e.g. " still is).
-_ASCII_PERIOD = r"\.(?=\s|$|[\u4e00-\u9fff])[”’」』）)\"']*"
+# "3.5" and "GPT-3.5" are not cut (an abbreviation such as "e.g. " still is); or between a
+# word and a capitalised one, where extraction glued two sentences ("is used.We recommend").
+_ASCII_PERIOD = r"(?:\.(?=\s|$|[\u4e00-\u9fff])|(?<=[a-z]{2})\.(?=[A-Z][a-z]))[”’」』）)\"']*"
 _SENT_RE = re.compile(rf"(?:{_SENT_END}|{_ASCII_PERIOD})")
 # Clause boundaries used only when one sentence alone exceeds the chunk size.
 _CLAUSE_RE = re.compile(r"[，,、：:]+")
@@ -31,7 +32,9 @@ class Span:
 
 
 def split_sentences(text: str) -> list[Span]:
-    """Split text into sentences on sentence-final punctuation and newlines.
+    """Split text into sentences on sentence-final punctuation and newlines; a semicolon or
+    ellipsis inside a pair of brackets separates or elides the arguments of a formula or
+    call and ends nothing (a full stop there still ends a sentence in parentheses).
 
     Whitespace between sentences is not part of any span; spans never overlap and each
     ``text`` equals ``source[start:end]``.
@@ -41,11 +44,31 @@ def split_sentences(text: str) -> list[Span]:
         base = line.start()
         line_text = line.group()
         pos = 0
+        inside = _bracketed(line_text)
         for m in _SENT_RE.finditer(line_text):
+            if m.group()[0] in ";；…" and any(a < m.start() < b for a, b in inside):
+                continue  # an argument separator or elision: =DDB(75000;1;60;12;2), NPV(Rate; Number 1 [; …])
             _append_trimmed(spans, line_text, base, pos, m.end())
             pos = m.end()
         _append_trimmed(spans, line_text, base, pos, len(line_text))
     return spans
+
+
+_OPENERS, _CLOSERS = "(（[【{", ")）]】}"
+
+
+def _bracketed(line: str) -> list[tuple[int, int]]:
+    """(open, close) positions of the outermost bracket pairs of ``line`` that close on it
+    (an opener left unclosed suppresses nothing), up to 400 characters long."""
+    pairs, stack = [], []
+    for k, ch in enumerate(line):
+        if ch in _OPENERS:
+            stack.append(k)
+        elif ch in _CLOSERS and stack:
+            start = stack.pop()
+            if not stack and k - start <= 400:
+                pairs.append((start, k))
+    return pairs
 
 
 def _append_trimmed(out: list[Span], line: str, base: int, start: int, end: int) -> None:

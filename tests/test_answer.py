@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from app.answer import NOT_FOUND
-from app.cues import Cue, alternatives, question_cues, question_focus, sentence_has, strip_question_values
+from app.cues import Cue, alternatives, asks_for_name, has_name, question_cues, question_focus, sentence_has, strip_question_values
 from app.errors import EmptyQuestionError
 from app.followup import previous_questions, resolve_followup
 
@@ -246,6 +246,14 @@ def test_a_choice_question_is_answered_by_naming_a_side():
     for q, lang in (("我还是想每一处都确认一下，该怎么弄？", "zh"), ("还是用什么工具？", "zh"),
                     ("Is it free or not?", "en"), ("Do I have to subscribe first, or can I post?", "en")):
         assert alternatives(q, lang) is None, q
+
+
+def test_a_name_question_and_what_counts_as_a_name():
+    assert asks_for_name("直线法折旧用哪个函数？", "zh") and asks_for_name("Which command shows it?", "en")
+    assert not asks_for_name("这个函数返回什么？", "zh") and not asks_for_name("What does it return?", "en")
+    assert has_name("PMT") and has_name("使用 dpkg 安装") and has_name("x-window-manager")
+    # A capitalised English gloss in a Chinese sentence names nothing.
+    assert not has_name("返回一项投资的未来值 (Future Value)。")
 
 
 def test_cues_that_read_the_question_word_in_context():

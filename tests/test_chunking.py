@@ -88,6 +88,22 @@ def test_decimal_points_do_not_split():
     assert len(split_sentences("版本3.5发布了。")) == 1
 
 
+def test_semicolons_inside_brackets_separate_arguments_not_sentences():
+    text = "=DDB(75000;1;60;12;2) = 1,721.81 个货币单位。语法：MIRR(Values; Investment; ReinvestRate)；下一句。"
+    assert [s.text for s in split_sentences(text)] == [
+        "=DDB(75000;1;60;12;2) = 1,721.81 个货币单位。", "语法：MIRR(Values; Investment; ReinvestRate)；", "下一句。"]
+    assert len(split_sentences("第一句; 第二句")) == 2  # outside brackets a semicolon still ends one
+    assert [s.text for s in split_sentences("NPV(Rate; Number 1 [; Number 2 [; …[; Number 254]]])")] == [
+        "NPV(Rate; Number 1 [; Number 2 [; …[; Number 254]]])"]
+    # An opener never closed suppresses nothing.
+    assert len(split_sentences("见 (附录；第二句；第三句")) == 3
+
+
+def test_sentences_glued_by_extraction_are_split():
+    assert [s.text for s in split_sentences("If omitted, 1000 is used.We recommend it. Node.js stays.")] == [
+        "If omitted, 1000 is used.", "We recommend it.", "Node.js stays."]
+
+
 def test_long_sentence_splits_on_clause_marks_then_hard_wraps():
     sentence = "甲" * 40 + "，" + "乙" * 40 + "、" + "丙" * 130
     pieces = split_long(Span(10, 10 + len(sentence), sentence), 50)
