@@ -24,6 +24,8 @@ class Cue(str, Enum):
     MONEY = "money"
     MODEL = "model"
     STEPS = "steps"
+    #: A release or version (从哪个版本开始, which release).
+    VERSION = "version"
     #: A quantity in the unit the question names (每隔几分钟, 多少毫米, how many minutes).
     UNIT = "unit"
 
@@ -44,6 +46,7 @@ _ZH_CUES = [
     (Cue.MODEL, re.compile(r"(哪款|哪一款|什么|哪个|哪种)(型号|芯片|显卡|GPU|产品)|型号")),
     (Cue.MONEY, re.compile(r"多少钱|多少[万亿]*(美元|欧元|元|人民币|日元)|(售价|价格|营收|收入|利润|融资|市值|估值|耗资|花费|补贴)[^，。？?]{0,6}(多少|几)")),
     # How to do something on the system: the answer is an instruction or a command.
+    (Cue.VERSION, re.compile(r"(?:哪个|哪一个|哪一|什么)(?:版本|发行版|版)(?!号)")),
     (Cue.STEPS, re.compile(r"(怎么|如何|怎样)(?:才能|来|去)?(?:查看|显示|设置|安装|配置|修改|删除|卸载|升级|编译|启动|停止|禁用"
                            r"|启用|创建|添加|替换|打包|构建)|该怎么做|(?:用|执行|运行|输入)(?:什么|哪个|哪条)命令")),
 ]
@@ -59,6 +62,7 @@ _EN_CUES = [
     (Cue.DEFINITION, re.compile(r"\bstand for\b|\bfull name\b|\bchinese name\b|\babbreviation\b", re.I)),
     (Cue.MODEL, re.compile(r"\b(which|what)\b[\w\s-]{0,30}\b(chip|chips|gpu|gpus|card|model number|processor)\b", re.I)),
     (Cue.MONEY, re.compile(r"\bhow much (money|did .* cost|does .* cost)\b|\b(price|revenue|profit|valuation|cost)\b", re.I)),
+    (Cue.VERSION, re.compile(r"\b(?:which|what) (?:version|release)\b(?! number| scheme| format)|\bsince (?:which|what)\b", re.I)),
     (Cue.STEPS, re.compile(r"\bhow (do|can|should) (i|you|one|we)\b|\b(what|which) command\b", re.I)),
 ]
 
@@ -76,6 +80,9 @@ _NUMBER = re.compile(
 _MONEY = re.compile(r"\d[\d.,]*\s*[万亿]*\s*(美元|欧元|元|人民币|日元|美金)|[一二两三四五六七八九十百千万亿]+[万亿]*(美元|欧元|元)")
 # A product/model name: Latin letters with digits (H20, A800, 910B) or a quoted coinage.
 _MODEL = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{2,}|[\u4e00-\u9fff]{1,4}\d{2,4}(?![年月日\d])|“[^”]{2,8}”")
+# A version: a name with its number (Debian 4.0, Python 3, KiCad 6), a dotted number (7.4.7)
+# or a numbered edition (第 5 版, 版本 2).
+_VERSION = re.compile(r"[A-Za-z][\w+\-]*\s?\d+(?:\.\d+)*(?![\d.])|(?<![\d.])\d+\.\d+(?:\.\d+)*|\d+\s?版|版本\s?\d")
 _DEFINITION = re.compile(r"[A-Za-z0-9\u4e00-\u9fff][(（][^)）]{2,}[)）]")
 
 
@@ -272,7 +279,7 @@ _NOT_A_NAME = {"following", "same", "above", "below", "new", "next", "previous",
                "main", "actual", "original", "right", "correct", "proper", "corresponding", "appropriate",
                "relevant", "specific", "given", "said", "entire", "old", "latest", "usual", "standard", "one",
                "this", "that", "each", "every", "any", "some", "such", "full", "final", "second", "third"}
-_SENTENCE_PATTERNS = {Cue.YEAR: _YEAR, Cue.TIME: _TIME, Cue.NUMBER: _NUMBER, Cue.MODEL: _MODEL,
+_SENTENCE_PATTERNS = {Cue.VERSION: _VERSION, Cue.YEAR: _YEAR, Cue.TIME: _TIME, Cue.NUMBER: _NUMBER, Cue.MODEL: _MODEL,
                       Cue.MONEY: _MONEY, Cue.DEFINITION: _DEFINITION, Cue.LIST: _LIST}
 
 

@@ -248,6 +248,16 @@ def test_a_choice_question_is_answered_by_naming_a_side():
         assert alternatives(q, lang) is None, q
 
 
+def test_a_version_question_needs_a_version():
+    assert Cue.VERSION in question_cues("SYD 函数是从 LibreOffice 哪个版本开始提供的？", "zh")
+    assert Cue.VERSION in question_cues("Which release was the first to make it the default?", "en")
+    # A question about the numbering itself asks for no release.
+    assert Cue.VERSION not in question_cues("KiCad 的发布版本号是什么格式？", "zh")
+    assert Cue.VERSION not in question_cues("What version numbering scheme does KiCad use?", "en")
+    assert sentence_has(Cue.VERSION, "在 Etch（Debian 4.0）版本被放弃") and sentence_has(Cue.VERSION, "需要 Python 3")
+    assert not sentence_has(Cue.VERSION, "「50,000 个货币单位」")
+
+
 def test_a_name_question_and_what_counts_as_a_name():
     assert asks_for_name("直线法折旧用哪个函数？", "zh") and asks_for_name("Which command shows it?", "en")
     assert not asks_for_name("这个函数返回什么？", "zh") and not asks_for_name("What does it return?", "en")
