@@ -20,7 +20,7 @@ import numpy as np
 
 from .config import AnswerConfig
 from .crosslingual import CrossLingual
-from .cues import Cue, alternatives, asks_for_name, has_name, question_cues, question_focus, sentence_has, strip_question_values
+from .cues import Cue, alternatives, asks_for_name, has_name, name_kind, question_cues, question_focus, sentence_has, strip_question_values
 from .keyphrase import key_span
 from .passages import Answer, Citation, Passage
 from .retrieval import LexicalIndex
@@ -296,6 +296,7 @@ class ExtractiveAnswerer:
         cues = question_cues(question, language)
         hard_cues = cues - {Cue.LIST}
         focus = [f for f, _ in question_focus(question)] if language == "zh" else []
+        kind = name_kind(question) if language == "zh" else None
         choice = self._choice(question, language)
         unknown_nouns, unknown_share = self._unknowns(question, language, terms)
         if whole and whole != question:
@@ -344,7 +345,8 @@ class ExtractiveAnswerer:
                 for unit in units:
                     hit = set().union(*(feats[j][0] for j in unit))
                     ok = set().union(*(feats[j][1] for j in unit))
-                    unit_text = fold("".join(recs[j].text for j in unit))
+                    unit_original = "".join(recs[j].text for j in unit)
+                    unit_text = fold(unit_original)
                     pair = len(unit) > 1
                     out.append(Option(unit, i, p, cos[i], ok, hit, {
                         "cos": cos[i] - (latin_offset if self.sentences.latin[i] else offset),
@@ -358,7 +360,8 @@ class ExtractiveAnswerer:
                         # Chinese focus words cannot appear in an English sentence (a manual
                         # left partly untranslated): its absence there says nothing.
                         "focus_missing": 0.0 if all(self.sentences.latin[j] for j in unit) else
-                        float(sum(1 for f in focus if not _has_word(unit_text, f))),
+                        float(sum(1 for f in focus if not _has_word(unit_text, f)
+                                  and not (f == kind and has_name(unit_original)))),
                         "unknown_share": unknown_share,
                         "unknown_nouns": unknown_nouns,
                         "passage": p_cos - p_off,

@@ -172,7 +172,7 @@ def _unit_pattern(family: int) -> re.Pattern:
 # 用哪个函数 / which command: the answer is a name. Reference manuals name the function or
 # command in the heading and describe it below (PMT / 返回利率固定情况下年金的定期支付金额。).
 _ASKS_NAME = {
-    "zh": re.compile(r"(?:哪个|哪一个|什么|哪种|哪条|哪些|啥)\s*(?:函数|命令|工具|程序|选项|参数|软件包|宏|指令|公式|方法名|接口)"
+    "zh": re.compile(r"(?:哪个|哪一个|什么|哪种|哪条|哪些|啥)\s*(?P<kind>函数|命令|工具|程序|选项|参数|软件包|宏|指令|公式|方法名|接口)"
                      r"|叫什么|名称是什么|什么名字|名字是什么"),
     "en": re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:functions?|commands?|tools?|programs?|options?|packages?"
                      r"|macros?|formulas?)\b|\bwhat is (?:it|this|that) called\b|\bname of the\b", re.I),
@@ -187,6 +187,13 @@ _NAME_TOKEN = re.compile(r"(?<![A-Za-z0-9])(?:[A-Z][A-Z0-9_.\-]*[A-Z0-9]|[A-Za-z
 def asks_for_name(question: str, language: str) -> bool:
     """Whether a question asks what a function, command, tool or option is called."""
     return bool(_ASKS_NAME["zh" if language == "zh" else "en"].search(question))
+
+
+def name_kind(question: str) -> str | None:
+    """The kind of thing a Chinese question asks the name of (函数 in 用哪个函数), or None:
+    a sentence that writes a name answers it without calling it a 函数."""
+    m = _ASKS_NAME["zh"].search(question)
+    return m.group("kind") if m else None
 
 
 def has_name(text: str) -> bool:
