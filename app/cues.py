@@ -24,6 +24,8 @@ class Cue(str, Enum):
     MONEY = "money"
     MODEL = "model"
     STEPS = "steps"
+    #: A limit (最多能带多少个参数, at most how many): the sentence states a bound.
+    LIMIT = "limit"
     #: A release or version (从哪个版本开始, which release).
     VERSION = "version"
     #: A quantity in the unit the question names (每隔几分钟, 多少毫米, how many minutes).
@@ -92,9 +94,37 @@ def question_cues(question: str, language: str) -> set[Cue]:
     cues = {cue for cue, rx in table if rx.search(question)}
     if language == "en" and Cue.YEAR in cues:
         cues.discard(Cue.TIME)
+    if (Cue.NUMBER in cues or language != "zh" and _ASKS_BOUND_EN.search(question)) and _asks_limit(question, language):
+        cues.add(Cue.LIMIT)
     if Cue.NUMBER in cues and asked_unit(question, language) is not None:  # not 最初几年, 几月几日
         cues.add(Cue.UNIT)
     return cues
+
+
+# --- a bound asked for ------------------------------------------------------------------
+# 最多能带多少个参数 asks for a limit: a sentence on the feature that states none (由于使用了
+# 迭代方式，IRR 可能失败) does not answer it, whatever numbers it holds. The limit word must
+# stand in the asking clause (…最小间距是 0.2 mm，最终按多大间距算？ asks for no bound).
+_LIMIT_ASKED = {"zh": re.compile(r"(?:最多|最大|上限|最少|最小|下限|至少|至多|最长|最短|最高|最低)[^，。；,;]*?(?:多少|几|多大|多长|多久|多高)"
+                                 r"|(?:多少|几)[^，。；,;？?]*?(?:最多|最大|上限|为止)"),
+                "en": re.compile(r"\b(?:maximum|minimum|at most|at least|largest|smallest|longest|shortest|highest|lowest"
+                                 r"|up to how)\b", re.I)}
+# "What is the maximum number of…" asks a quantity without "how many".
+_ASKS_BOUND_EN = re.compile(r"\b(?:maximum|minimum|largest|smallest|longest|shortest)\s+(?:number|size|length|value|count)\b",
+                            re.I)
+_LIMIT = re.compile(r"最多|最大|上限|最少|最小|下限|至少|至多|最长|最短|最高|最低|不超过|不能超过|不得超过|不多于|不少于|不低于"
+                    r"|多达|高达|以内|之内|以下|以上|限制|限于|maximum|minimum|\bmax\b|\bmin\b|up to|at most|at least|limit",
+                    re.I)
+
+
+def _asks_limit(question: str, language: str) -> bool:
+    """Whether the question asks for a bound (最多能带多少个, at most how many)."""
+    if language == "zh":
+        return any(_LIMIT_ASKED["zh"].search(clause) for clause in _CLAUSES.split(question))
+    return bool(_LIMIT_ASKED["en"].search(question))
+
+
+_CLAUSES = re.compile(r"[，。；！？,;!?]")
 
 
 # --- the unit a quantity is asked in ----------------------------------------------------
@@ -286,7 +316,7 @@ _NOT_A_NAME = {"following", "same", "above", "below", "new", "next", "previous",
                "main", "actual", "original", "right", "correct", "proper", "corresponding", "appropriate",
                "relevant", "specific", "given", "said", "entire", "old", "latest", "usual", "standard", "one",
                "this", "that", "each", "every", "any", "some", "such", "full", "final", "second", "third"}
-_SENTENCE_PATTERNS = {Cue.VERSION: _VERSION, Cue.YEAR: _YEAR, Cue.TIME: _TIME, Cue.NUMBER: _NUMBER, Cue.MODEL: _MODEL,
+_SENTENCE_PATTERNS = {Cue.LIMIT: _LIMIT, Cue.VERSION: _VERSION, Cue.YEAR: _YEAR, Cue.TIME: _TIME, Cue.NUMBER: _NUMBER, Cue.MODEL: _MODEL,
                       Cue.MONEY: _MONEY, Cue.DEFINITION: _DEFINITION, Cue.LIST: _LIST}
 
 

@@ -248,6 +248,15 @@ def test_a_choice_question_is_answered_by_naming_a_side():
         assert alternatives(q, lang) is None, q
 
 
+def test_a_question_asking_a_bound_needs_a_sentence_stating_one():
+    assert Cue.LIMIT in question_cues("NPV 函数最多能带多少个现金流数值参数？", "zh")
+    assert Cue.LIMIT in question_cues("What is the maximum number of copper layers?", "en")
+    # The bound is context in another clause: the asking clause wants a value, not a bound.
+    assert Cue.LIMIT not in question_cues("约束里的最小间距是 0.2 mm，最终这类网络按多大间距算？", "zh")
+    assert sentence_has(Cue.LIMIT, "它支持多达 32 个铜层的 PCB") and sentence_has(Cue.LIMIT, "最短长度两个字符")
+    assert not sentence_has(Cue.LIMIT, "由于使用了迭代方式，IRR 可能失败并返回「错误 523」。")
+
+
 def test_a_version_question_needs_a_version():
     assert Cue.VERSION in question_cues("SYD 函数是从 LibreOffice 哪个版本开始提供的？", "zh")
     assert Cue.VERSION in question_cues("Which release was the first to make it the default?", "en")
