@@ -182,8 +182,12 @@ def states_unit(family: int, sentence: str) -> bool:
     """Whether ``sentence`` states a quantity in a unit of ``family``: a word of two or more
     characters anywhere (分钟, 毫米, pixels), a one-character word after a numeral, perhaps
     with one word character between (5 天, 两三倍, 32 个铜层: 天 alone is also part of 今天), a
-    Latin abbreviation right after a digit (10 ms)."""
-    return bool(_unit_pattern(family).search(sentence))
+    Latin abbreviation right after a digit (10 ms). A calendar year (© 2021 年) is a date,
+    not a length of time."""
+    return any(not _CALENDAR_YEAR.fullmatch(m.group()) for m in _unit_pattern(family).finditer(sentence))
+
+
+_CALENDAR_YEAR = re.compile(r"(?:1[89]|20)\d\d\s*年")
 
 
 @lru_cache(maxsize=None)
@@ -195,7 +199,7 @@ def _unit_pattern(family: int) -> re.Pattern:
     cjk_words = [w for w in words if not w.isascii() and len(w) >= 2]
     cjk_chars = [w for w in words if not w.isascii() and len(w) == 1]
     return re.compile(rf"(?<![A-Za-z])(?:{alt(long_latin)})(?![A-Za-z])|\d\s*(?:{alt(short_latin)})(?![A-Za-z])"
-                      rf"|{alt(cjk_words)}|[\d{_CN_NUM}几数多]\s*个?\s*[\u4e00-\u9fff]?(?:{alt(cjk_chars)})", re.I)
+                      rf"|{alt(cjk_words)}|[\d{_CN_NUM}几数多]+\s*个?\s*[\u4e00-\u9fff]?(?:{alt(cjk_chars)})", re.I)
 
 
 # --- a question asking what something is called ----------------------------------------

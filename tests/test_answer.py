@@ -232,6 +232,8 @@ def test_a_quantity_asked_in_a_unit_needs_a_number_in_that_unit():
     assert sentence_has(Cue.UNIT, "它支持多达 32 个铜层的 PCB", "最多能支持多少层铜？", "zh")
     assert sentence_has(Cue.UNIT, "定义设置为 300PPI", "默认是多少 PPI？", "zh")
     assert not sentence_has(Cue.UNIT, "今天发布", "要等多少天？", "zh")  # 天 without a numeral
+    assert not sentence_has(Cue.UNIT, "版权 © 2021 年由贡献者拥有", "多久发布一次？", "zh")  # a date
+    assert sentence_has(Cue.UNIT, "长达十五年", "多久？", "zh")
     assert Cue.UNIT in question_cues("主要版本通常多久发布一次？", "zh")  # 多久 asks for a time
     # Counters are no units: 几家/几位 are answered by a list as well as by a count.
     assert Cue.UNIT not in question_cues("有几家公司参与？", "zh")
