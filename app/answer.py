@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -20,7 +21,8 @@ import numpy as np
 
 from .config import AnswerConfig
 from .crosslingual import CrossLingual
-from .cues import Cue, alternatives, asks_for_name, has_name, name_kind, question_cues, question_focus, sentence_has, strip_question_values
+from .cues import (Cue, alternatives, asks_for_name, has_name, name_kind, question_cues, question_focus, sentence_has,
+                   strip_question_values)
 from .keyphrase import key_span
 from .passages import Answer, Citation, Passage
 from .retrieval import LexicalIndex
@@ -176,6 +178,7 @@ class SentenceIndex:
         else:
             self._latin_sample = None
         self._normalised: list[str] | None = None  # for :meth:`locate`, built on first use
+        self._repeats: list[int] | None = None
         self._by_source: dict[str, list[tuple[int, int]]] = {}
         for i, r in enumerate(self.records):
             self._by_source.setdefault(r.source, []).append((r.char_start, i))
@@ -216,12 +219,26 @@ class SentenceIndex:
         pos = bisect.bisect_left(lst, (rec.char_start, idx))
         return lst[pos - 1][1] if pos > 0 else None
 
+    def normalised(self, idx: int) -> str:
+        """Sentence ``idx`` normalised (:func:`app.text.normalize`), built on first use."""
+        if self._normalised is None:
+            self._normalised = [normalize(r.text) for r in self.records]
+        return self._normalised[idx]
+
+    def repeats(self, idx: int) -> int:
+        """How many sentences of the corpus read the same as sentence ``idx`` (itself
+        included): a note or placeholder a manual repeats under many headings (TODO: 撰写本节,
+        最后两个参数标记为「可选」时…) is boilerplate, not what one section says."""
+        if self._repeats is None:
+            counts = Counter(self.normalised(i) for i in range(len(self.records)))
+            self._repeats = [counts[self.normalised(i)] for i in range(len(self.records))]
+        return self._repeats[idx]
+
     def locate(self, quote: str) -> list[int]:
         """Indices of the quotable sentences (not headings) a quote holds, compared folded,
         letters and digits only (a sentence under 6 such characters only when the quote is
         that sentence), in document order. Read-only: safe outside the engine lock."""
-        if self._normalised is None:
-            self._normalised = [normalize(r.text) for r in self.records]
+        self.normalised(0) if self.records else None
         q = normalize(quote)
         if not q:
             return []
@@ -485,16 +502,18 @@ class ExtractiveAnswerer:
         used = set(best.indices)
         covered, cues_covered = set(best.terms), set(best.cues_ok)
         length = sum(len(self.sentences.records[i].text) for i in best.indices)
+        said = {self.sentences.normalised(i) for i in best.indices}
         for cand in scored[1:]:
             if len(chosen) >= self.config.max_sentences or cand.score < best.score - self.weights.margin:
                 break
-            if used & set(cand.indices):
-                continue
+            if used & set(cand.indices) or all(self.sentences.normalised(i) in said for i in cand.indices):
+                continue  # overlapping, or the same words again from another place
             adds = bool(cand.terms - covered) or bool((cand.cues_ok - cues_covered) & cues) or Cue.LIST in cues
             extra = sum(len(self.sentences.records[i].text) for i in cand.indices)
             if not adds or length + extra > self.config.max_chars:
                 continue
             chosen.append(cand)
+            said |= {self.sentences.normalised(i) for i in cand.indices}
             used |= set(cand.indices)
             covered |= cand.terms
             cues_covered |= cand.cues_ok
