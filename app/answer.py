@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -178,7 +177,6 @@ class SentenceIndex:
         else:
             self._latin_sample = None
         self._normalised: list[str] | None = None  # for :meth:`locate`, built on first use
-        self._repeats: list[int] | None = None
         self._by_source: dict[str, list[tuple[int, int]]] = {}
         for i, r in enumerate(self.records):
             self._by_source.setdefault(r.source, []).append((r.char_start, i))
@@ -220,29 +218,23 @@ class SentenceIndex:
         return lst[pos - 1][1] if pos > 0 else None
 
     def normalised(self, idx: int) -> str:
-        """Sentence ``idx`` normalised (:func:`app.text.normalize`), built on first use."""
+        """Sentence ``idx`` normalised (:func:`app.text.normalize`; all of them are, on
+        first use)."""
+        return self._all_normalised()[idx]
+
+    def _all_normalised(self) -> list[str]:
         if self._normalised is None:
             self._normalised = [normalize(r.text) for r in self.records]
-        return self._normalised[idx]
-
-    def repeats(self, idx: int) -> int:
-        """How many sentences of the corpus read the same as sentence ``idx`` (itself
-        included): a note or placeholder a manual repeats under many headings (TODO: 撰写本节,
-        最后两个参数标记为「可选」时…) is boilerplate, not what one section says."""
-        if self._repeats is None:
-            counts = Counter(self.normalised(i) for i in range(len(self.records)))
-            self._repeats = [counts[self.normalised(i)] for i in range(len(self.records))]
-        return self._repeats[idx]
+        return self._normalised
 
     def locate(self, quote: str) -> list[int]:
         """Indices of the quotable sentences (not headings) a quote holds, compared folded,
         letters and digits only (a sentence under 6 such characters only when the quote is
         that sentence), in document order. Read-only: safe outside the engine lock."""
-        self.normalised(0) if self.records else None
         q = normalize(quote)
         if not q:
             return []
-        found = [i for i, t in enumerate(self._normalised)
+        found = [i for i, t in enumerate(self._all_normalised())
                  if t and not self.records[i].heading and (t == q or len(t) >= 6 and t in q)]
         return sorted(found, key=lambda i: (self.records[i].source, self.records[i].char_start))
 
@@ -345,8 +337,8 @@ class ExtractiveAnswerer:
             for i in idxs:
                 low = fold(recs[i].text)
                 stripped = strip_question_values(simplified(recs[i].text), question)
-                feats[i] = ({t for t in terms if t in low}, {c for c in cues if sentence_has(c, stripped, question, language)},
-                            low)
+                met = {c for c in cues if sentence_has(c, stripped, question, language)}
+                feats[i] = ({t for t in terms if t in low}, met, low)
             for k, i in enumerate(idxs):
                 if i in seen:
                     continue
@@ -376,9 +368,9 @@ class ExtractiveAnswerer:
                         "cross_line": float(pair and not self._same_paragraph(p, unit[0], unit[1])),
                         # Chinese focus words cannot appear in an English sentence (a manual
                         # left partly untranslated): its absence there says nothing.
-                        "focus_missing": 0.0 if all(self.sentences.latin[j] for j in unit) else
+                        "focus_missing": 0.0 if not any(map(is_cjk, unit_original)) else
                         float(sum(1 for f in focus if not _has_word(unit_text, f)
-                                  and not (f == kind and has_name(unit_original)))),
+                                  and not (f == kind and has_name(unit_original, question)))),
                         "unknown_share": unknown_share,
                         "unknown_nouns": unknown_nouns,
                         "passage": p_cos - p_off,
@@ -690,7 +682,7 @@ class ExtractiveAnswerer:
         if not expanded or not asks_for_name(simplified(question), language):
             return None
         recs = self.sentences.records
-        if any(has_name(recs[i].text) for i in expanded):
+        if any(has_name(recs[i].text, question) for i in expanded):
             return None
         h = self.sentences.section_heading(expanded[0])
         return h if h is not None and len(recs[h].text) <= 40 and has_name(recs[h].text) else None

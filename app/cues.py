@@ -230,9 +230,12 @@ def name_kind(question: str) -> str | None:
     return m.group("kind") if m else None
 
 
-def has_name(text: str) -> bool:
-    """Whether ``text`` writes a name (:data:`_NAME_TOKEN`)."""
-    return bool(_NAME_TOKEN.search(text))
+def has_name(text: str, besides: str = "") -> bool:
+    """Whether ``text`` writes a name (:data:`_NAME_TOKEN`) that ``besides`` (the question)
+    does not: a name the question states is not the one it asks for."""
+    low = besides.lower()
+    return any(m.group().lower() not in low for m in _NAME_TOKEN.finditer(text)) if low else \
+        bool(_NAME_TOKEN.search(text))
 
 
 # --- a choice between two things ------------------------------------------------------------

@@ -562,3 +562,49 @@ def test_a_continuation_quotes_what_the_document_says_next(assistant):
     for earlier in (["CUDA最初几年受欢迎吗？"], [("CUDA最初几年受欢迎吗？", NOT_FOUND_ZH)]):
         answer = assistant.ask("后来呢？", history=earlier)
         assert answer.resolved_question == "CUDA最初几年受欢迎吗？ 后来呢？" and answer.confidence < 1.0
+
+
+# -- reference manuals --------------------------------------------------------------------
+
+REFERENCE = """# 财务函数
+
+## PMT
+
+返回利率固定情况下年金的定期支付金额。
+
+### 语法
+
+PMT(Rate; NPer; PV [; FV [; Type]])
+
+### 示例
+
+=PMT(1.99%/12;36;25000) = -715.96 个货币单位。
+
+## SLN
+
+返回一个周期内资产的直线折旧额。整个折旧期间内的折旧总额是恒定的。
+"""
+
+
+def test_a_function_reference_answers_with_the_heading_that_names_the_function(project):
+    """The description under a heading names nothing; asked which function does it, the
+    answer quotes the heading too, and that is the answer phrase. A formula's semicolons
+    separate its arguments, not sentences."""
+    from app import Assistant
+    from app.config import load_config
+    from ingest import ingest
+
+    (project / "corpus" / "functions.md").write_text(REFERENCE, encoding="utf-8")
+    cfg = load_config(write_config(project))
+    ingest(cfg, progress=False)
+    assistant = Assistant(cfg)
+    texts = [r.text for r in assistant.sentences.records]
+    assert "PMT(Rate; NPer; PV [; FV [; Type]])" in texts
+    assert "=PMT(1.99%/12;36;25000) = -715.96 个货币单位。" in texts
+    answer = assistant.ask("利率固定的年金，定期支付金额用哪个函数计算？")
+    assert answer.found, answer.text
+    assert answer.text.startswith("PMT"), answer.text
+    assert "返回利率固定情况下年金的定期支付金额。" in answer.text and "PMT" in answer.key_phrases
+    # A question that asks no name is answered without the heading.
+    plain = assistant.ask("利率固定的年金，定期支付金额怎么计算？")
+    assert not plain.text.startswith("PMT 返回"), plain.text
