@@ -220,20 +220,40 @@ def _referents(last: str, last_answer: str | None, person: bool = False) -> list
     question's topic is always a candidate.
     """
     lang = detect_language(last)
-    asks_value = question_cues(last, lang) & {Cue.YEAR, Cue.TIME, Cue.NUMBER, Cue.MONEY}
+    cues = question_cues(last, lang)
+    asks_value = cues & {Cue.YEAR, Cue.TIME, Cue.NUMBER, Cue.MONEY, Cue.VERSION, Cue.UNIT, Cue.LIMIT}
     answer = _answer_text(last_answer)
     out: list[str] = []
     if answer and not asks_value:
         in_question = last.lower()
-        # In the answer's own order: its first sentence is the best match.
+        # What the answer gave as the answer (its answer phrase: dh_make for "which command"),
+        # else the first new entity in the answer's own order (its first sentence is the best
+        # match). A file name or example the quote mentions on the way is no referent.
+        # A list's phrase is a clause of items; 它们 after it is the list's topic.
+        phrase = _answer_phrase(answer, last, lang) if Cue.LIST not in cues else None
         latin = [e for e in _entities(answer, latin=True)
                  if e.lower() not in in_question and e.lower() not in _EN_QUESTION_WORDS and not e.isdigit()]
-        new = latin or [e for e in _entities(answer, False) if e.lower() not in in_question]
+        new = [phrase] if phrase else latin or [e for e in _entities(answer, False) if e.lower() not in in_question]
         out += new[:1]
     # 他们 refers to people, countries or companies (Chinese names), not to a Latin term.
     ents = (_entities(last, latin=False) or _entities(last, latin=True)) if person else _topic(last)
     out += ents[:1]
     return list(dict.fromkeys(out))
+
+
+def _answer_phrase(answer: str, question: str, lang: str) -> str | None:
+    """The answer phrase of an earlier answer (:func:`app.keyphrase.key_span`) when it is a
+    short name or term the question did not state, else None."""
+    from .keyphrase import key_span
+
+    span = key_span(answer, question, lang, clause=False)
+    if span is None:
+        return None
+    phrase = answer[span[0]:span[1]].strip(" \t\"'“”「」")
+    if not 2 <= len(phrase) <= 30 or phrase.lower() in question.lower() or phrase.replace(".", "").isdigit() \
+            or re.search(r"[、，,；;：:。]", phrase):
+        return None
+    return phrase
 
 
 _TIME_WORD = re.compile(r"\d|^(年[初底中末]|[上下]半年|今年|去年|明年|当年|那年|当时)$")

@@ -608,3 +608,14 @@ def test_a_function_reference_answers_with_the_heading_that_names_the_function(p
     # A question that asks no name is answered without the heading.
     plain = assistant.ask("利率固定的年金，定期支付金额怎么计算？")
     assert not plain.text.startswith("PMT 返回"), plain.text
+
+
+def test_a_pronoun_refers_to_what_the_previous_answer_gave_as_its_answer():
+    """它 after a "which command" answer is the command the answer phrase names, not a file
+    name the quote mentions first; after a list or a value the old rules hold."""
+    history = [("外来软件包初始化要用哪个命令？",
+                "若你想要用上游源代码 gentoo-0.9.12.tar.gz 创建一个外来 Debian 软件包，这只需要调用 dh_make 命令。[1]")]
+    assert resolve_followup("它跑完之后会多出什么文件？", history) == "dh_make跑完之后会多出什么文件？"
+    # A question asking for a version: 它 stays the topic, not the release the answer named.
+    history = [("Debian 从哪个版本开始默认使用 systemd？", "2015 年 4 月发布的 Debian 8 “jessie” 是首个将 systemd 作为默认 init 的版本。[1]")]
+    assert "Debian 8" not in resolve_followup("它有什么好处？", history)
