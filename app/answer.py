@@ -512,7 +512,7 @@ class ExtractiveAnswerer:
             length += extra
         return chosen
 
-    def _expand(self, cand: ScoredSentence) -> list[int]:
+    def _expand(self, cand: ScoredSentence, cues: set[Cue] | frozenset[Cue] = frozenset()) -> list[int]:
         """Add the context a reader needs: the antecedent of a leading 这/那/它 (in either
         script, two steps back at most, from the chunk before when the passage starts with
         the sentence); else, for a
@@ -529,10 +529,15 @@ class ExtractiveAnswerer:
         recs = self.sentences.records
         out = list(cand.indices)
         pos = idxs.index(out[0])
+        # Asked for a list, a sentence that names none but points back at one (…将这些文件添加到
+        # 忽略的文件列表中) needs the sentence before it, like a leading 这/它.
+        points_back = Cue.LIST in cues and _PLURAL_BACK.search(simplified(recs[out[0]].text)) \
+            and not any("、" in recs[i].text for i in out)
         # The antecedent may itself refer back (它… after 这一工具… after 您可以使用 cron-apt).
         for _ in range(2):
-            if not _ANAPHOR.match(simplified(recs[out[0]].text)):
+            if not (_ANAPHOR.match(simplified(recs[out[0]].text)) or points_back):
                 break
+            points_back = False
             at = idxs.index(out[0]) if out[0] in idxs else -1
             if at > 0 and self._same_paragraph(p, idxs[at - 1], out[0]):
                 out.insert(0, idxs[at - 1])
@@ -833,7 +838,7 @@ class ExtractiveAnswerer:
         recs = self.sentences.records
         for cand in chosen:
             run_text, run_cit, prev = "", None, -1
-            expanded, items = (list(cand.indices) if follows else self._expand(cand)), set()
+            expanded, items = (list(cand.indices) if follows else self._expand(cand, cues)), set()
             if Cue.LIST in cues and not follows:
                 expanded, items = self._list_items(expanded)
             expanded = [i for i in expanded if i not in used]
@@ -1005,4 +1010,6 @@ def _item_prefix(text: str) -> str | None:
 # sentence-final punctuation (。！？.!?…) or closing bracket/quote after it.
 _UNFINISHED = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]$")
 # A sentence opening with a demonstrative or pronoun refers back to the previous one.
+# A plural that points back at things just named (这些文件, 这两种, 上述, these).
+_PLURAL_BACK = re.compile(r"这些|这两|这三|这几|上述|以上这|\b(?:these|those|the above)\b", re.I)
 _ANAPHOR = re.compile(r"^(那一年|这一年|那一刻|这|那|它|他|她|此|该|其|随后|至此)")

@@ -619,3 +619,22 @@ def test_a_pronoun_refers_to_what_the_previous_answer_gave_as_its_answer():
     # A question asking for a version: 它 stays the topic, not the release the answer named.
     history = [("Debian 从哪个版本开始默认使用 systemd？", "2015 年 4 月发布的 Debian 8 “jessie” 是首个将 systemd 作为默认 init 的版本。[1]")]
     assert "Debian 8" not in resolve_followup("它有什么好处？", history)
+
+
+def test_a_list_answer_that_points_back_quotes_the_sentence_it_points_to(project):
+    """Asked for a list, a sentence that names none but says 这些文件 brings the sentence
+    before it, which names them."""
+    from app import Assistant
+    from app.config import load_config
+    from ingest import ingest
+
+    (project / "corpus" / "project.md").write_text(
+        "# 工程文件\n\n工程文件保存原理图和电路板共享的设置，发送设计时请一并发送。"
+        "某些文件 (如本地设置文件 .kicad_prl 和 fp-info-cache 文件) 不需要随工程一起发送。"
+        "如果您使用 Git 之类的版本控制系统，则可能需要将这些文件添加到忽略的文件列表中，这样就不会跟踪它们。\n",
+        encoding="utf-8")
+    cfg = load_config(write_config(project))
+    ingest(cfg, progress=False)
+    answer = Assistant(cfg).ask("用 Git 管理工程时，哪些文件可以加进忽略列表？")
+    assert answer.found, answer.text
+    assert "fp-info-cache" in answer.text and "忽略的文件列表" in answer.text, answer.text
