@@ -176,7 +176,7 @@ class SentenceIndex:
             self._latin_sample = np.ascontiguousarray(vectors[np.sort(pick)])
         else:
             self._latin_sample = None
-        self._normalised: list[str] | None = None  # for :meth:`locate`, built on first use
+        self._normalised: list[str] | None = None  # for :meth:`normalised`, built on first use
         self._by_source: dict[str, list[tuple[int, int]]] = {}
         for i, r in enumerate(self.records):
             self._by_source.setdefault(r.source, []).append((r.char_start, i))
@@ -690,7 +690,7 @@ class ExtractiveAnswerer:
         if any(has_name(recs[i].text, question) for i in expanded):
             return None
         h = self.sentences.section_heading(expanded[0])
-        return h if h is not None and len(recs[h].text) <= 40 and has_name(recs[h].text) else None
+        return h if h is not None and len(recs[h].text) <= 40 and has_name(recs[h].text, question) else None
 
     def _previous_in_paragraph(self, idx: int) -> int | None:
         """The sentence before ``idx`` in its source when both are in one paragraph (read
@@ -843,8 +843,10 @@ class ExtractiveAnswerer:
                 expanded, items = self._list_items(expanded)
             expanded = [i for i in expanded if i not in used]
             named = self._section_name(expanded, question, language) if not follows else None
-            if named is not None:
+            if named is not None and named not in used:
                 expanded.insert(0, named)
+            else:
+                named = None
             # The answer phrase of each part of the question this candidate answers (the
             # part's own best sentence overlaps it: one sentence may answer 谁…？哪一年…？).
             parts_asked = [_last_question(sub) for sub, best in bests if set(best.indices) & set(cand.indices)] \
@@ -1010,6 +1012,6 @@ def _item_prefix(text: str) -> str | None:
 # sentence-final punctuation (。！？.!?…) or closing bracket/quote after it.
 _UNFINISHED = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]$")
 # A sentence opening with a demonstrative or pronoun refers back to the previous one.
+_ANAPHOR = re.compile(r"^(那一年|这一年|那一刻|这|那|它|他|她|此|该|其|随后|至此)")
 # A plural that points back at things just named (这些文件, 这两种, 上述, these).
 _PLURAL_BACK = re.compile(r"这些|这两|这三|这几|上述|以上这|\b(?:these|those|the above)\b", re.I)
-_ANAPHOR = re.compile(r"^(那一年|这一年|那一刻|这|那|它|他|她|此|该|其|随后|至此)")

@@ -47,8 +47,9 @@ _ZH_CUES = [
     (Cue.DEFINITION, re.compile(r"全称|全名|中文名|英文名|简称|缩写|代表什么|是什么的缩写")),
     (Cue.MODEL, re.compile(r"(哪款|哪一款|什么|哪个|哪种)(型号|芯片|显卡|GPU|产品)|型号")),
     (Cue.MONEY, re.compile(r"多少钱|多少[万亿]*(美元|欧元|元|人民币|日元)|(售价|价格|营收|收入|利润|融资|市值|估值|耗资|花费|补贴)[^，。？?]{0,6}(多少|几)")),
+    # Which release (从哪个版本开始); not 版本号 (the numbering itself), 版式, 版权.
+    (Cue.VERSION, re.compile(r"(?:哪个|哪一个|哪一|什么)(?:版本(?!号)|发行版)")),
     # How to do something on the system: the answer is an instruction or a command.
-    (Cue.VERSION, re.compile(r"(?:哪个|哪一个|哪一|什么)(?:版本|发行版|版)(?!号)")),
     (Cue.STEPS, re.compile(r"(怎么|如何|怎样)(?:才能|来|去)?(?:查看|显示|设置|安装|配置|修改|删除|卸载|升级|编译|启动|停止|禁用"
                            r"|启用|创建|添加|替换|打包|构建)|该怎么做|(?:用|执行|运行|输入)(?:什么|哪个|哪条)命令")),
 ]
@@ -64,7 +65,7 @@ _EN_CUES = [
     (Cue.DEFINITION, re.compile(r"\bstand for\b|\bfull name\b|\bchinese name\b|\babbreviation\b", re.I)),
     (Cue.MODEL, re.compile(r"\b(which|what)\b[\w\s-]{0,30}\b(chip|chips|gpu|gpus|card|model number|processor)\b", re.I)),
     (Cue.MONEY, re.compile(r"\bhow much (money|did .* cost|does .* cost)\b|\b(price|revenue|profit|valuation|cost)\b", re.I)),
-    (Cue.VERSION, re.compile(r"\b(?:which|what) (?:version|release)\b(?! number| scheme| format)|\bsince (?:which|what)\b", re.I)),
+    (Cue.VERSION, re.compile(r"\b(?:which|what) (?:version|release)\b(?! number| scheme| format)|\bsince (?:which|what) (?:version|release)\b", re.I)),
     (Cue.STEPS, re.compile(r"\bhow (do|can|should) (i|you|one|we)\b|\b(what|which) command\b", re.I)),
 ]
 
@@ -84,7 +85,8 @@ _MONEY = re.compile(r"\d[\d.,]*\s*[万亿]*\s*(美元|欧元|元|人民币|日�
 _MODEL = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{2,}|[\u4e00-\u9fff]{1,4}\d{2,4}(?![年月日\d])|“[^”]{2,8}”")
 # A version: a name with its number (Debian 4.0, Python 3, KiCad 6), a dotted number (7.4.7)
 # or a numbered edition (第 5 版, 版本 2).
-_VERSION = re.compile(r"[A-Za-z][\w+\-]*\s?\d+(?:\.\d+)*(?![\d.])|(?<![\d.])\d+\.\d+(?:\.\d+)*|\d+\s?版|版本\s?\d")
+_VERSION = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z+\-]+\s?\d+(?:\.\d+)*(?![\d.])|(?<![\d.])\d+\.\d+(?:\.\d+)*"
+                      r"|\d+\s?版|版本\s?\d")
 _DEFINITION = re.compile(r"[A-Za-z0-9\u4e00-\u9fff][(（][^)）]{2,}[)）]")
 
 
@@ -112,9 +114,10 @@ _LIMIT_ASKED = {"zh": re.compile(r"(?:最多|最大|上限|最少|最小|下限|
 # "What is the maximum number of…" asks a quantity without "how many".
 _ASKS_BOUND_EN = re.compile(r"\b(?:maximum|minimum|largest|smallest|longest|shortest)\s+(?:number|size|length|value|count)\b",
                             re.I)
-_LIMIT = re.compile(r"最多|最大|上限|最少|最小|下限|至少|至多|最长|最短|最高|最低|不超过|不能超过|不得超过|不多于|不少于|不低于"
-                    r"|多达|高达|以内|之内|以下|以上|限制|限于|maximum|minimum|\bmax\b|\bmin\b|up to|at most|at least|limit",
-                    re.I)
+_LIMIT = re.compile(r"最多|最大(?!化)|上限|最少|最小(?!化)|下限|至少|至多|最长|最短|最高|最低|不超过|不能超过|不得超过|不多于"
+                    r"|不少于|不低于|多达|高达|\d\s*[^\s，。；,;]{0,4}[以之][内下上]"
+                    r"|\bmaximum\b|\bminimum\b|\bmax\b|\bmin\b|\bup to (?:\d|[a-z]+ \d)|\bat most\b|\bat least\b"
+                    r"|\blimit(?:s|ed)?\b", re.I)
 
 
 def _asks_limit(question: str, language: str) -> bool:
@@ -132,8 +135,9 @@ _CLAUSES = re.compile(r"[，。；！？,;!?]")
 # 分钟). A question that names its unit is not answered by a number in none: 每隔几分钟 by
 # "设置为 0 将禁用此功能". Counters (几家, 几种, 几位) are not units: a list answers them.
 _UNIT_FAMILIES = (
-    "秒 秒钟 分钟 小时 钟头 天 日 周 星期 个月 月 年 毫秒 微秒 纳秒 ms sec secs second seconds min mins minute "
-    "minutes hour hours day days week weeks month months year years",
+    "秒 秒钟 分钟 小时 钟头 天 日 周 星期 个月 月 年 毫秒 微秒 纳秒 工作日 每天 每日 每周 每月 每年 每晚 每小时 "
+    "ms sec secs second seconds min mins minute minutes hour hours day days week weeks month months year years "
+    "daily weekly monthly yearly annually hourly nightly",
     "毫米 厘米 分米 米 千米 公里 英寸 英尺 微米 纳米 密耳 mil mils mm cm km nm um μm inch inches foot feet meter "
     "meters metre metres millimeter millimeters millimetre millimetres",
     "字节 千字节 兆字节 比特 byte bytes bit bits kb mb gb tb kib mib gib tib",
@@ -142,7 +146,7 @@ _UNIT_FAMILIES = (
     "伏 伏特 毫伏 安培 毫安 瓦 瓦特 欧姆 mv ma mw ohm ohms volt volts amp amps watt watts",
     "克 千克 公斤 吨 kg mg gram grams kilogram kilograms",
     "字符 character characters char chars",
-    "倍 times",
+    "倍",  # not "times": "how many times" counts, it does not multiply
     "层 layer layers",
 )
 # How long / how often ask for a time whatever word follows.
@@ -172,10 +176,21 @@ def asked_unit(question: str, language: str) -> int | None:
     """The unit family (an index into the unit table) a question asks its quantity in, or
     None: 每隔几分钟 → time, 多少 PPI → resolution, how many minutes → time."""
     family_of, zh, en = _unit_tables()
-    m = (zh if language == "zh" else en).search(question)
-    if m:
-        return family_of.get(m.group(1).lower(), family_of.get(m.group(1)))
+    for m in (zh if language == "zh" else en).finditer(question):
+        unit = m.group(1)
+        # A one-character unit must end a word (几年, 多少层): 多少日志, 多少周期, 几个层级 name no unit.
+        if language == "zh" and (len(unit) == 1 or unit == "字符") and m.end(1) not in _word_ends(question):
+            continue
+        return family_of.get(unit.lower(), family_of.get(unit))
     return 0 if _ASKS_DURATION["zh" if language == "zh" else "en"].search(question) else None
+
+
+@lru_cache(maxsize=4096)
+def _word_ends(question: str) -> set[int]:
+    """Where the jieba words of ``question`` end."""
+    import jieba
+
+    return {end for _, _, end in jieba.tokenize(question)}
 
 
 def states_unit(family: int, sentence: str) -> bool:
@@ -241,7 +256,11 @@ def has_name(text: str, besides: str = "") -> bool:
 # --- a choice between two things ------------------------------------------------------------
 # 保留前导零还是保留后导零？ / an animation or a video?: the answer names one of them. A sentence
 # on the topic that names neither does not choose (零的格式控制数字的格式) however similar it is.
-_CHOICE = {"zh": re.compile(r"(?<![我你他她它们都也还但可却仍])还是"), "en": re.compile(r"\bor\b", re.I)}
+_CHOICE = {"zh": re.compile(r"(?<![我你他她它们都也还但可却仍])还是"),
+           "en": re.compile(r"(?<!and/)\bor\b(?!/)(?! (?:more|less|fewer|later|earlier|higher|lower|newer|older|above"
+                            r"|below|greater|so|not)\b)", re.I)}
+# 无论A还是B / whether A or B: both, not a choice.
+_CHOICE_BOTH = {"zh": re.compile(r"无论|不管|不论"), "en": re.compile(r"\b(?:either|whether)\b", re.I)}
 _CHOICE_NOT = {"zh": re.compile(r"什么|哪|怎么|如何|多少|几|谁|为什么"),
                "en": re.compile(r"^\s*(?:not|no|so|otherwise|else)\b|\b(?:what|which|how|who|why|where|when)\b", re.I)}
 _CLAUSE_SPLIT = re.compile(r"[，。；！？,;!?]")
@@ -253,7 +272,7 @@ def alternatives(question: str, language: str) -> tuple[frozenset[str], frozense
     apart, or None when it asks no choice (我还是想…, or not, …还是用什么？)."""
     import jieba
 
-    from .text import content_terms
+    from .text import content_terms, is_cjk
 
     lang = "zh" if language == "zh" else "en"
     start = 0
@@ -262,7 +281,7 @@ def alternatives(question: str, language: str) -> tuple[frozenset[str], frozense
         if end < len(question) and question[end] not in "？?":
             continue
         m = _CHOICE[lang].search(clause)
-        if not m or (lang == "en" and re.search(r"\b(?:either|whether)\b", clause[:m.start()], re.I)):
+        if not m or _CHOICE_BOTH[lang].search(clause[:m.start()]):
             continue
         right = re.sub(r"[呢吗啊呀吧的\s]+$", "", clause[m.end():]).strip()
         left = clause[:m.start()].rstrip()
@@ -275,9 +294,14 @@ def alternatives(question: str, language: str) -> tuple[frozenset[str], frozense
             tail = tok + tail
             if len(tail.strip()) >= len(right):
                 break
-        a, b = set(content_terms(tail)), set(content_terms(right))
-        if a - b and b - a:
-            return frozenset(a - b), frozenset(b - a)
+        # The side's own word: the last one before 还是 and the first one after it that the
+        # other side lacks (dpkg / apt in 应该用 dpkg 还是 apt 安装, not 安装), one character
+        # words aside (用, 是).
+        a = [t for t in content_terms(tail) if len(t) > 1 or not is_cjk(t)]
+        b = [t for t in content_terms(right) if len(t) > 1 or not is_cjk(t)]
+        left_own, right_own = [t for t in a if t not in b], [t for t in b if t not in a]
+        if left_own and right_own:
+            return frozenset(left_own[-1:]), frozenset(right_own[:1])
     return None
 
 

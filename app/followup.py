@@ -29,6 +29,8 @@ _QUESTION_START_EN = re.compile(r"^(?:what|which|who|whom|whose|when|where|why|h
 # A subject pronoun opening the question (whole jieba token: 这场/那些/其中 are not pronouns).
 _PRONOUNS_ZH = {"它", "他", "她", "它们", "他们", "她们", "其"}
 _PRONOUN_EN = re.compile(r"\b(it|its|they|their|them|he|his|she|her)\b", re.I)
+# An entity with a locative after it (Windows 上, 表格中, 目录里).
+_LOCATED = re.compile(r"(.+?)\s*([上中里内下])")
 _QUESTION_WORD_ZH = re.compile(r"什么|哪|谁|几|多少|怎么|如何|为什么|是否|吗")
 _LATIN_ENTITY = re.compile(r"[A-Za-z][A-Za-z0-9.\-]*\d[A-Za-z0-9.\-]*|[A-Z][A-Za-z0-9.\-]{1,}")
 
@@ -315,6 +317,15 @@ def followup_candidates(question: str, history: Sequence[Any] | None) -> list[st
             and not (lang == "en" and _QUESTION_START_EN.match(m.group(1).strip())) \
             and m.group(1).strip().lower() not in _CONTINUATIONS:
         new_entity = m.group(1).strip()
+        # Windows 上呢 after …在 Linux 上存放在哪个目录: the entity that stands before the same
+        # locative in the previous question is the one swapped.
+        located = _LOCATED.fullmatch(new_entity)
+        if located:
+            base, where = located.group(1), located.group(2)
+            before = re.search(rf"([A-Za-z][\w.+\-]*|[\u4e00-\u9fff]{{2,6}})(\s*){where}", last)
+            if before and before.group(1) != base and _is_latin(base) == _is_latin(before.group(1)):
+                return [last[:before.start(1)] + base + last[before.end(1):]]
+            new_entity = base
         # Swap the previous question's entity of the same kind for the new one:
         # 那H20呢 after A800是哪家公司推出的 -> H20是哪家公司推出的.
         old = _entities(last, latin=_is_latin(new_entity))

@@ -16,7 +16,7 @@ _SENT_END = r"[。！？!?；;…]+[”’」』）)》\"']*"
 # An ASCII period ends a sentence only when followed by whitespace, CJK or the line end, so
 # "3.5" and "GPT-3.5" are not cut (an abbreviation such as "e.g. " still is); or between a
 # word and a capitalised one, where extraction glued two sentences ("is used.We recommend").
-_ASCII_PERIOD = r"(?:\.(?=\s|$|[\u4e00-\u9fff])|(?<=[a-z]{2})\.(?=[A-Z][a-z]))[”’」』）)\"']*"
+_ASCII_PERIOD = r"(?:\.(?=\s|$|[\u4e00-\u9fff])|(?<=[a-z]{2})\.(?=[A-Z][a-z]+\s))[”’」』）)\"']*"
 _SENT_RE = re.compile(rf"(?:{_SENT_END}|{_ASCII_PERIOD})")
 # Clause boundaries used only when one sentence alone exceeds the chunk size.
 _CLAUSE_RE = re.compile(r"[，,、：:]+")
@@ -44,10 +44,15 @@ def split_sentences(text: str) -> list[Span]:
         base = line.start()
         line_text = line.group()
         pos = 0
-        inside = _bracketed(line_text)
+        inside: list[bool] | None = None  # per character: within a pair of brackets
         for m in _SENT_RE.finditer(line_text):
-            if m.group()[0] in ";；…" and any(a < m.start() < b for a, b in inside):
-                continue  # an argument separator or elision: =DDB(75000;1;60;12;2), NPV(Rate; Number 1 [; …])
+            if m.group()[0] in ";；…":
+                inside = inside if inside is not None else _bracketed(line_text)
+                if inside[m.start()]:
+                    continue  # an argument separator or elision: =DDB(75000;1;60;12;2), NPV(Rate; Number 1 [; …])
+            elif m.group()[0] == "." and m.end() < len(line_text) and line_text[m.end()].isupper() \
+                    and not _GLUED_WORD.search(line_text, 0, m.start()):
+                continue  # a dotted name (Edge.Cuts, oCell.String, com.sun.star.Text), not two sentences
             _append_trimmed(spans, line_text, base, pos, m.end())
             pos = m.end()
         _append_trimmed(spans, line_text, base, pos, len(line_text))
@@ -55,20 +60,24 @@ def split_sentences(text: str) -> list[Span]:
 
 
 _OPENERS, _CLOSERS = "(（[【{", ")）]】}"
+# A whole lower-case word just before a full stop glued to a capitalised word: "is used.We".
+_GLUED_WORD = re.compile(r"(?:^|[^A-Za-z0-9_.\-])[a-z]+$")
 
 
-def _bracketed(line: str) -> list[tuple[int, int]]:
-    """(open, close) positions of the outermost bracket pairs of ``line`` that close on it
-    (an opener left unclosed suppresses nothing), up to 400 characters long."""
-    pairs, stack = [], []
+def _bracketed(line: str) -> list[bool]:
+    """For each position of ``line``: whether it lies inside a pair of brackets that closes
+    on the line (an opener left unclosed, as in a ":-(" smiley, covers nothing), in a pair of
+    up to 400 characters."""
+    inside = [False] * (len(line) + 1)
+    stack: list[int] = []
     for k, ch in enumerate(line):
         if ch in _OPENERS:
             stack.append(k)
         elif ch in _CLOSERS and stack:
             start = stack.pop()
-            if not stack and k - start <= 400:
-                pairs.append((start, k))
-    return pairs
+            if k - start <= 400:
+                inside[start + 1:k] = [True] * (k - start - 1)
+    return inside
 
 
 def _append_trimmed(out: list[Span], line: str, base: int, start: int, end: int) -> None:

@@ -13,6 +13,7 @@ from app.answer import NOT_FOUND
 from app.cues import Cue, alternatives, asks_for_name, has_name, question_cues, question_focus, sentence_has, strip_question_values
 from app.errors import EmptyQuestionError
 from app.followup import previous_questions, resolve_followup
+from app.keyphrase import key_span
 
 from .conftest import ROOT
 
@@ -238,15 +239,26 @@ def test_a_quantity_asked_in_a_unit_needs_a_number_in_that_unit():
     # Counters are no units: 几家/几位 are answered by a list as well as by a count.
     assert Cue.UNIT not in question_cues("有几家公司参与？", "zh")
     assert Cue.UNIT not in question_cues("图标文件应该是多大尺寸？", "zh")
+    # A one-character unit must be a word: 日志, 周期, 层级, 字符串 are none.
+    for q in ("程序会产生多少日志？", "一共有多少周期？", "大纲有几个层级？", "有多少个字符串？"):
+        assert Cue.UNIT not in question_cues(q, "zh"), q
+    assert Cue.UNIT not in question_cues("How many times does it retry?", "en")  # a count
+    # How often is answered by 每天 / daily as well as by a number.
+    assert sentence_has(Cue.UNIT, "cron-apt 每天运行一次", "cron-apt 多久运行一次？", "zh")
+    assert sentence_has(Cue.UNIT, "It runs daily.", "How often does it run?", "en")
 
 
 def test_a_choice_question_is_answered_by_naming_a_side():
     assert alternatives("零的格式默认是保留前导零还是保留后导零？", "zh") == ({"前导"}, {"后导"})
-    assert alternatives("应该用 aptitude 还是别的工具？", "zh") == ({"aptitude"}, {"别的", "工具"})
+    assert alternatives("应该用 aptitude 还是别的工具？", "zh") == ({"aptitude"}, {"别的"})
+    # Each side's own word, not the clause around it (安装 is no side of dpkg or apt).
+    assert alternatives("应该用 dpkg 还是 apt 安装？", "zh") == ({"dpkg"}, {"apt"})
     assert alternatives("Can I export it as an animation or a video?", "en") == ({"animation"}, {"video"})
     # 还是 as "still", a choice inside a further question, "or not": no choice to name.
     for q, lang in (("我还是想每一处都确认一下，该怎么弄？", "zh"), ("还是用什么工具？", "zh"),
-                    ("Is it free or not?", "en"), ("Do I have to subscribe first, or can I post?", "en")):
+                    ("Is it free or not?", "en"), ("Do I have to subscribe first, or can I post?", "en"),
+                    ("无论文本还是图片都能插入吗？", "zh"), ("Does it need Python 3.8 or later?", "en"),
+                    ("What happens if I delete one or more rows?", "en")):
         assert alternatives(q, lang) is None, q
 
 
@@ -257,6 +269,9 @@ def test_a_question_asking_a_bound_needs_a_sentence_stating_one():
     assert Cue.LIMIT not in question_cues("约束里的最小间距是 0.2 mm，最终这类网络按多大间距算？", "zh")
     assert sentence_has(Cue.LIMIT, "它支持多达 32 个铜层的 PCB") and sentence_has(Cue.LIMIT, "最短长度两个字符")
     assert not sentence_has(Cue.LIMIT, "由于使用了迭代方式，IRR 可能失败并返回「错误 523」。")
+    for s in ("请执行以下命令", "以上步骤完成后", "最小化窗口", "It is up to you.", "unlimited"):
+        assert not sentence_has(Cue.LIMIT, s), s
+    assert sentence_has(Cue.LIMIT, "最好把它的长度控制在 8 字符以内")
 
 
 def test_a_version_question_needs_a_version():
@@ -267,6 +282,11 @@ def test_a_version_question_needs_a_version():
     assert Cue.VERSION not in question_cues("What version numbering scheme does KiCad use?", "en")
     assert sentence_has(Cue.VERSION, "在 Etch（Debian 4.0）版本被放弃") and sentence_has(Cue.VERSION, "需要 Python 3")
     assert not sentence_has(Cue.VERSION, "「50,000 个货币单位」")
+    for q in ("页面使用什么版式？", "什么版本号格式？", "什么版权协议？"):
+        assert Cue.VERSION not in question_cues(q, "zh"), q
+    assert Cue.VERSION not in question_cues("Since which year has it existed?", "en")
+    # The version is the answer phrase, not a key name or the word before it.
+    assert key_span("按F1查看帮助；该函数自 LibreOffice 4.2 起提供。", "该函数从哪个版本开始提供？", "zh") == (13, 28)
 
 
 def test_a_name_question_and_what_counts_as_a_name():

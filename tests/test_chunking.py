@@ -102,6 +102,12 @@ def test_semicolons_inside_brackets_separate_arguments_not_sentences():
 def test_sentences_glued_by_extraction_are_split():
     assert [s.text for s in split_sentences("If omitted, 1000 is used.We recommend it. Node.js stays.")] == [
         "If omitted, 1000 is used.", "We recommend it.", "Node.js stays."]
+    # Dotted names are no glued sentences.
+    for text in ("绘制 Edge.Cuts：如果启用，Edge.Cuts 图层。", "pcbnew.GetBoard() returns it.", "ThisComponent.Sheets here",
+                 "oCell.String is set.", "com.sun.star.Text is there."):
+        assert len(split_sentences(text)) == 1, text
+    # An opener left unclosed (a smiley) does not hide the pair after it.
+    assert len(split_sentences("表情 :-( 然后 =SUM(A1;B1) 计算。")) == 1
 
 
 def test_long_sentence_splits_on_clause_marks_then_hard_wraps():
