@@ -123,11 +123,12 @@ _LIMIT = re.compile(r"最多|最大(?!化)|上限|最少|最小(?!化)|下限|�
 def _asks_limit(question: str, language: str) -> bool:
     """Whether the question asks for a bound (最多能带多少个, at most how many)."""
     if language == "zh":
-        return any(_LIMIT_ASKED["zh"].search(clause) for clause in _CLAUSES.split(question))
+        return any(_LIMIT_ASKED["zh"].search(clause) for clause in _CLAUSE_SPLIT.split(question))
     return bool(_LIMIT_ASKED["en"].search(question))
 
 
-_CLAUSES = re.compile(r"[，。；！？,;!?]")
+# Where a question's clauses end (the asking clause of a bound, the clause of a choice).
+_CLAUSE_SPLIT = re.compile(r"[，。；！？,;!?]")
 
 
 # --- the unit a quantity is asked in ----------------------------------------------------
@@ -263,7 +264,6 @@ _CHOICE = {"zh": re.compile(r"(?<![我你他她它们都也还但可却仍])还�
 _CHOICE_BOTH = {"zh": re.compile(r"无论|不管|不论"), "en": re.compile(r"\b(?:either|whether)\b", re.I)}
 _CHOICE_NOT = {"zh": re.compile(r"什么|哪|怎么|如何|多少|几|谁|为什么"),
                "en": re.compile(r"^\s*(?:not|no|so|otherwise|else)\b|\b(?:what|which|how|who|why|where|when)\b", re.I)}
-_CLAUSE_SPLIT = re.compile(r"[，。；！？,;!?]")
 
 
 @lru_cache(maxsize=4096)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .cues import _CN_NUM, _DEFINITION, _MONEY, _NUMBER, _TIME, _VERSION, _YEAR, Cue, commands, named_commands, question_cues
+from .cues import (_CN_NUM, _DEFINITION, _MONEY, _NUMBER, _TIME, _VERSION, _YEAR, Cue, commands, named_commands,
+                   question_cues)
 from .text import content_terms, fold, is_cjk, normalize, simplified
 
 # The phrase patterns are the cue patterns made to take the whole value: a full date
@@ -30,8 +31,8 @@ _UNIT = re.compile(r" ?(?:个月|个小时|小时|分钟|字符|[天年月日周
 # Characters a model-name match may pick up in front of the name (的含光800 -> 含光800).
 _LEADING_FUNCTION = "的是其了和与及在为把被由从向对将"
 # Cues in the order their phrase is preferred (the most specific first).
-_ORDER = [(Cue.VERSION, _VERSION), (Cue.MONEY, _MONEY), (Cue.YEAR, _YEAR), (Cue.TIME, _DATE), (Cue.TIME, _TIME), (Cue.NUMBER, _FRACTION),
-          (Cue.NUMBER, _NUMBER), (Cue.MODEL, _MODEL_NAME), (Cue.DEFINITION, _DEFINITION)]
+_ORDER = [(Cue.VERSION, _VERSION), (Cue.MONEY, _MONEY), (Cue.YEAR, _YEAR), (Cue.TIME, _DATE), (Cue.TIME, _TIME),
+          (Cue.NUMBER, _FRACTION), (Cue.NUMBER, _NUMBER), (Cue.MODEL, _MODEL_NAME), (Cue.DEFINITION, _DEFINITION)]
 # A question that asks for the name of a thing (叫什么, 哪款芯片, which tool): the answer is
 # the quoted, titled or Latin term nearest to the question's words.
 _ASKS_NAME_ZH = re.compile(r"叫什么|叫做什么|什么名字|称为什么|称作什么|被称为|名为|比作什么|哪(?:款|个|种|部|家|项|份|条|一个|一款)"
