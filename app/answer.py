@@ -332,7 +332,8 @@ class ExtractiveAnswerer:
             # Passages found only by BM25 have no dense score; treat them as average.
             p_off = latin_offset if _is_latin_sentence(p.text) else offset
             p_cos = p.dense_score if p.dense_score is not None else p_off
-            p_numbers = {n for n in numbers if n in fold(p.text)}
+            # A number the passage's heading states is the passage's (2.0 版 over what 2.0 changed).
+            p_numbers = {n for n in numbers if n in fold(p.text) or n in fold(p.section or "")}
             feats = {}
             for i in idxs:
                 low = fold(recs[i].text)
@@ -424,7 +425,8 @@ class ExtractiveAnswerer:
 
         In a Chinese question a Latin word names something (dput, snap, DPL), unless the
         corpus writes it in Chinese (Huawei = 华为); a run of three or more Latin words is a
-        phrase (an English gloss in brackets), not a name. In an English question a file path
+        phrase (an English gloss in brackets), not a name, and an acronym of words the corpus
+        writes is known (GFDL: GNU Free Documentation License). In an English question a file path
         or identifier is a name (debian/compat, dh_auto_install), and so is a word that is
         neither English nor pinyin (uupdate, GPG: :meth:`CrossLingual.unknown_name`)."""
         if language != "zh":
@@ -434,7 +436,8 @@ class ExtractiveAnswerer:
             return len(codes) + len(set(words))
         latin = {t for run in _LATIN_RUN.findall(question) if len(run.split()) <= 2 for t in content_terms(run)}
         return sum(1 for t in latin if _LATIN_NAME.fullmatch(t) and t not in counted and not self.lexical.known(t)
-                   and not self.lexical.in_text(t) and not self.crosslingual.name_terms(t))
+                   and not self.lexical.in_text(t) and not self.crosslingual.name_terms(t)
+                   and not self.lexical.spells_out(t))
 
     def _names_known_thing(self, word: str) -> bool:
         """Whether the corpus can speak of ``word``: it occurs in the text, or it is a

@@ -156,8 +156,9 @@ def is_dictionary_word(word: str) -> bool:
 
 def is_english_word(word: str) -> bool:
     """Whether ``word`` (lower-case) is a word of English, as far as CC-CEDICT's glosses
-    know: under one of its :func:`stems`, a comparative (newer, bigger) or a compound of two
-    (supercomputing = super + computing)."""
+    know: under one of its :func:`stems`, a comparative (newer, bigger), a prefixed word
+    (redistributing = re + distributing) or a compound of two (supercomputing = super +
+    computing)."""
     vocab = _tables().vocabulary
     if any(f in vocab for f in stems(word)):
         return True
@@ -165,7 +166,13 @@ def is_english_word(word: str) -> bool:
         base = word[: -len(suffix)]
         if word.endswith(suffix) and len(base) >= 3 and (base in vocab or base[:-1] in vocab or base + "e" in vocab):
             return True
+    # A common prefix on an English word (redistributing, unzip, preinstalled).
+    if any(word.startswith(p) and len(word) - len(p) >= 4 and is_english_word(word[len(p):]) for p in _PREFIXES):
+        return True
     return any(word[:k] in vocab and any(f in vocab for f in stems(word[k:])) for k in range(4, len(word) - 3))
+
+
+_PREFIXES = ("re", "un", "pre", "dis", "non", "mis", "sub", "over", "under")
 
 
 def is_pinyin(word: str) -> bool:
@@ -234,10 +241,11 @@ class CrossLingual:
     def unknown_name(self, word: str) -> bool:
         """Whether a word of an English question names something the corpus never writes:
         it is not in the corpus, not an English word and not pinyin (uupdate, sbuild, GPG).
-        A hyphenated word is a name when the corpus lacks it and any part is one."""
+        A hyphenated word is a name when the corpus lacks it and any part is one; an acronym
+        of words the corpus writes is known (:meth:`LexicalIndex.spells_out`)."""
         w = word.lower().strip("-")
-        if len(w) < 3 or w in _STOPWORDS or self._present(w):
-            return False
+        if len(w) < 3 or w in _STOPWORDS or self._present(w) or self.lexical.spells_out(w):
+            return False  # GFDL where the corpus writes GNU Free Documentation License
         parts = [p for p in w.split("-") if p]
         if len(parts) > 1:
             return any(len(p) >= 3 and not is_english_word(p) and not is_pinyin(p) for p in parts)

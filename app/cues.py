@@ -37,9 +37,9 @@ _COMPARED = "新旧大小高低快慢先后早晚长短强弱好坏优劣多少�
 _ZH_CUES = [
     (Cue.YEAR, re.compile(r"哪一年|哪年|几几年|哪个年份|什么年份|何年")),
     (Cue.TIME, re.compile(r"什么时候|何时|哪一天|哪天|几月|什么时间|哪个月|什么日子")),
-    # 哪几个/哪几种 asks which ones (a list), not how many.
+    # 哪几个/哪几种 asks which ones (a list), not how many; 好几条 is "several".
     # 几年/几天 ask how long, except after a word that makes them "a few" (最初几年, 近几天).
-    (Cue.NUMBER, re.compile(r"多少|(?<!哪)几[个倍次家款块座位种名成]|多大|多高|多长|比例|百分之几|(?<!哪)几成|多久"
+    (Cue.NUMBER, re.compile(r"多少|(?<![哪好])几[个倍次家款块座位种名成份条项张台步页行列层级遍段句组]|多大|多高|多长|比例|百分之几|(?<!哪)几成|多久"
                             r"|(?<![哪近这那前头初去后来])几(?:年|天|周|个月|个?小时|分钟|岁)(?![前后来])")),
     # 谁新谁旧 / 谁大谁小 compares two things; it asks for no person (谁和谁 does).
     (Cue.PERSON, re.compile(rf"(?<!谁[{_COMPARED}])谁(?![{_COMPARED}]谁)|哪位|什么人|哪个人")),
@@ -380,7 +380,19 @@ def sentence_has(cue: Cue, sentence: str, question: str = "", language: str = "z
     if cue is Cue.STEPS:
         return bool(_INSTRUCTION.search(sentence)) or bool(commands(sentence)) or bool(named_commands(sentence))
     pattern = _SENTENCE_PATTERNS.get(cue)
+    if cue is Cue.NUMBER and language == "zh" and _counted_in_words(sentence, question):
+        return True
     return bool(pattern.search(sentence)) if pattern else True
+
+
+# 几份 / 几条: how many of a specific measure word (not 个, which any 一个 "a" would meet).
+_HOW_MANY_OF = re.compile(r"(?<![哪好这那前头初近])几([份条项张台步页行列层级遍段句组])")
+
+
+def _counted_in_words(sentence: str, question: str) -> bool:
+    """Whether a sentence counts, in Chinese numerals, the measure word the question asks
+    几 of (几份 -> 一份副本, 几条 -> 两条规则): 一 is a count there, not the article "a"."""
+    return any(re.search(rf"[{_CN_NUM}]{clf}", sentence) for clf in _HOW_MANY_OF.findall(question))
 
 
 # Question words whose neighbours name the thing asked about (the "focus").

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections import Counter
 from typing import Sequence
 
@@ -88,6 +89,22 @@ class LexicalIndex:
     def in_text(self, term: str) -> bool:
         """Whether the term occurs anywhere in the corpus text (as a substring)."""
         return term in self._text
+
+    def spells_out(self, acronym: str) -> str | None:
+        """The corpus's words an acronym stands for (GFDL -> "GNU Free Documentation
+        License"), or None: 3 to 6 letters that begin consecutive capitalised words of one
+        chunk, in order (of/and/the/for/to may stand between them). A document names a thing
+        in full; its readers ask by the acronym."""
+        a = acronym.upper()
+        if not 3 <= len(a) <= 6 or not a.isascii() or not a.isalpha():
+            return None
+        cache = self.__dict__.setdefault("_spelled", {})
+        if a not in cache:
+            small = r"(?:(?:of|and|the|for|to)[ -]+)?"
+            words = [rf"{small if i else ''}{ch}[A-Za-z]+" for i, ch in enumerate(a)]
+            pattern = re.compile(r"(?<![A-Za-z])" + r"[ -]+".join(words) + r"(?![A-Za-z])")
+            cache[a] = next((m.group(0) for c in self.chunks for m in [pattern.search(c.text)] if m), None)
+        return cache[a]
 
     def search(self, query_tokens: Sequence[str], k: int, sources: Sequence[str] | None = None
                ) -> list[tuple[Chunk, float]]:

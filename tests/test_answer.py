@@ -392,6 +392,16 @@ def test_cues_accept_digits_spaced_off_from_their_unit():
     assert not sentence_has(Cue.NUMBER, "Debian 计划于 1993 年建立")
 
 
+def test_a_count_of_a_measure_word_may_be_written_in_chinese_numerals():
+    # 几份 is answered by 一份 (one copy); 几个 is not met by 一个, which is mostly "a"; 好几条
+    # is "several", no question of how many.
+    assert sentence_has(Cue.NUMBER, "组合作品只需包含本授权的一份副本", "需要附几份授权副本？")
+    assert sentence_has(Cue.NUMBER, "每个软件包需要两条规则", "需要写几条规则？")
+    assert not sentence_has(Cue.NUMBER, "组合作品是一个新作品", "需要附几个副本？")
+    assert Cue.NUMBER in question_cues("需要附几份授权副本？", "zh")
+    assert Cue.NUMBER not in question_cues("如果好几条规则都匹配同一个对象，先检查哪一条？", "zh")
+
+
 def test_a_compound_of_two_corpus_words_is_not_an_unknown_noun(project, assistant):
     """jieba keeps 中东国家 whole; a text that writes 中东 and 国家 apart can still answer
     a question about it, so it does not cost the unknown-noun penalty. 纳米, which the text

@@ -146,6 +146,10 @@ def test_a_word_that_is_neither_english_nor_pinyin_names_something_the_corpus_la
 
     assert is_english_word("newer") and is_english_word("supercomputing") and is_english_word("recognition")
     assert not is_english_word("uupdate") and not is_english_word("sbuild")
+    # A common prefix on an English word is English (redistributing); de- is not taken, as
+    # tool names start so (debuild).
+    assert is_english_word("redistributing") and is_english_word("preinstalled")
+    assert not is_english_word("debuild") and not is_english_word("reportbug")
     assert is_pinyin("pingtouge") and not is_pinyin("sbuild")
     x = assistant.answerer.crosslingual
     # Groq is no English word, no pinyin and not in the article; Nvidia and CUDA the article
@@ -154,6 +158,32 @@ def test_a_word_that_is_neither_english_nor_pinyin_names_something_the_corpus_la
     assert x.unknown_name("Groq")
     assert not any(x.unknown_name(w) for w in ("Nvidia", "CUDA", "Pingtouge", "image-recognition", "chip"))
     assert not assistant.ask("Which chips does Groq sell in China?").found
+
+
+def test_an_acronym_of_words_the_corpus_writes_is_a_known_name(project, assistant):
+    """A licence the text names in full (GNU Free Documentation License) is asked about as
+    GFDL: that is no name the corpus lacks. Letters that only begin lower-case or
+    far-apart words spell nothing."""
+    from app import Assistant
+    from app.config import AnswerMode, load_config
+    from ingest import ingest
+
+    from .conftest import write_config
+
+    (project / "corpus" / "licence.txt").write_text(
+        "本手册依照 GNU Free Documentation License 1.2 发布。\n\n"
+        "组合作品只需包含本授权的一份副本。\n\ngood fine day, and a great rest.\n", encoding="utf-8")
+    cfg = load_config(write_config(project))
+    ingest(cfg, progress=False, embedder=assistant.embedder)
+    answerer = Assistant(cfg, embedder=assistant.embedder)._answerers[AnswerMode.EXTRACTIVE]
+    assert answerer.lexical.spells_out("GFDL") == "GNU Free Documentation License"
+    assert answerer.lexical.spells_out("fdl") == "Free Documentation License"
+    assert answerer.lexical.spells_out("GFD") == "GNU Free Documentation"
+    assert answerer.lexical.spells_out("GFDA") is None and answerer.lexical.spells_out("GFR") is None
+    assert answerer.lexical.spells_out("GF") is None  # too short to spell anything
+    assert not answerer.crosslingual.unknown_name("GFDL")
+    assert answerer._unknown_names("把几个 GFDL 文件组合时要附几份？", "zh", set()) == 0
+    assert answerer._unknown_names("把几个 GPLV 文件组合时要附几份？", "zh", set()) == 1
 
 
 def test_a_part_of_a_question_inherits_what_the_whole_question_names(assistant):
@@ -182,6 +212,33 @@ def test_a_number_of_the_question_that_the_text_lacks_counts_against_the_answer(
     # A number the passage writes counts as present (it may sit in the sentence before).
     assert numbers_missing("英伟达在2006年推出了什么软件平台？") == 0.0
     assert numbers_missing("英伟达在2031年推出了什么软件平台？") == 1.0
+
+
+def test_a_number_in_the_passage_heading_is_the_passage_s(project, assistant):
+    """What's-new pages put the release in the heading (## 2.4 版) and never repeat it in
+    the sentences under it: a question about that release is not missing its number."""
+    from app import Assistant
+    from app.config import AnswerMode, load_config
+    from ingest import ingest
+
+    from .conftest import write_config
+
+    (project / "corpus" / "news.md").write_text(
+        "# 新功能\n\n## 2.4 版\n\n如果选中了一个文本图层，点击就可以打开编辑器，然后就可以修改文本了。\n\n"
+        "## 3.0 版\n\n画笔的大小现在可以用滚轮调节。\n", encoding="utf-8")
+    cfg = load_config(write_config(project))
+    ingest(cfg, progress=False, embedder=assistant.embedder)
+    mine = Assistant(cfg, embedder=assistant.embedder)
+    answerer = mine._answerers[AnswerMode.EXTRACTIVE]
+
+    def numbers_missing(question: str) -> float:
+        q = mine.prepare(question)
+        options = answerer.candidates(q.resolved, q.query_vector, q.passages, q.language, q.expansion)
+        edit = [o for o in options if "编辑器" in answerer.sentences.records[o.sentence].text]
+        return min(o.features["numbers_missing"] for o in edit)
+
+    assert numbers_missing("2.4 版里怎样修改文本图层上的文字？") == 0.0
+    assert numbers_missing("2.8 版里怎样修改文本图层上的文字？") == 1.0
 
 
 def test_cedict_is_bundled():
