@@ -87,7 +87,9 @@ _MODEL = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])
 # or a numbered edition (第 5 版, 版本 2).
 _VERSION = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z+\-]+\s?\d+(?:\.\d+)*(?![\d.])|(?<![\d.])\d+\.\d+(?:\.\d+)*"
                       r"|\d+\s?版|版本\s?\d")
-_DEFINITION = re.compile(r"[A-Za-z0-9\u4e00-\u9fff][(（][^)）]{2,}[)）]")
+# A gloss in brackets (昇腾(Ascend), GTK (全称是 GIMP Toolkit)), or a sentence that says what a
+# name stands for in words (全称是, 是…的缩写, stands for).
+_DEFINITION = re.compile(r"[A-Za-z0-9\u4e00-\u9fff] ?[(（][^)）]{2,}[)）]|全称|全名|缩写|简称|\bstands for\b|\bshort for\b")
 
 
 def question_cues(question: str, language: str) -> set[Cue]:

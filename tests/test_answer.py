@@ -218,6 +218,10 @@ def test_cues():
     assert not sentence_has(Cue.NUMBER, "推出了H20芯片")  # a model name is not a quantity
     assert not sentence_has(Cue.NUMBER, "一个标志性的时刻")  # 一个 is an article
     assert sentence_has(Cue.DEFINITION, "推出CUDA(统一计算设备架构)")
+    # A gloss spaced off its name, or the words 全称/stands for, define it too.
+    assert sentence_has(Cue.DEFINITION, "新的工具箱 GTK (全称是 GIMP Toolkit)")
+    assert sentence_has(Cue.DEFINITION, "DFSG 是 Debian 自由软件指导方针的缩写")
+    assert not sentence_has(Cue.DEFINITION, "GTK 是一个非常优秀的工具箱")
     assert strip_question_values("筹集7万亿美元的计划", "7万亿美元计划筹到多少") == "筹集 的计划"
     assert ("城市", True) in question_focus("德国的JUPITER超算中心建在哪座城市？")
     # The focus is looked for within the question word's clause (应该 asks nothing of 谁).
