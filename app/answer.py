@@ -558,8 +558,8 @@ class ExtractiveAnswerer:
         last = recs[out[-1]].text.rstrip()
         # The sentence announcing a list (…有多个网络模式：) may be quoted with its first item
         # as a pair: the items go on after the pair.
-        colon = next((k for k in range(len(out) - 1, -1, -1) if recs[out[k]].text.rstrip().endswith((":", "："))),
-                     None)
+        colon = next((k for k in range(len(out) - 1, -1, -1) if recs[out[k]].text.rstrip().endswith((":", "："))
+                      or _ANNOUNCES_END.search(simplified(recs[out[k]].text))), None)
         if colon is not None:
             quoted_after = len(out) - 1 - colon
             nxt = [j for j in self.sentences.around(out[colon], 12)[1] if j not in out]
@@ -974,6 +974,8 @@ _PROMPT = re.compile(r"^\s*[$#>] ")
 # four characters, then a number and a separator (场景一: / 第二步, / 3. / （4）).
 _NUMBERED = re.compile(r"^[（(]?([^\s\d一二三四五六七八九十:：、.．,，]{0,4}?)([一二三四五六七八九十]|\d{1,2})[)）]?(?:[:：、.．,，]|步|部分|章|节)")
 _CN_ORDINALS = "一二三四五六七八九十"
+# A sentence that ends by announcing what follows, like a colon (这分为以下两步。, 有如下三种。).
+_ANNOUNCES_END = re.compile(r"(?:以下|如下)[^，,。；;]{0,6}[。:：]\s*$|[两二三四五六七八九十几][种点类条步项]\s*[。:：]\s*$")
 # A sentence that announces a list: a count of kinds, points or steps, 以下/如下, or a colon.
 _ANNOUNCES = re.compile(r"[几两二三四五六七八九十多][种个点类条步项方面大]|以下|如下|[:：]\s*$")
 # How far the numbered items may run, and how soon after the announcing sentence the first.

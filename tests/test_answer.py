@@ -765,3 +765,23 @@ def test_each_part_of_a_two_part_question_is_searched_for_on_its_own(project, as
     assert answer.found, answer.text
     assert "1952" in answer.text and "青岛" in answer.text
     assert {c.source for c in answer.citations} == {"a.txt", "b.txt"}
+
+
+def test_a_sentence_that_announces_steps_brings_them_without_a_colon(project, assistant):
+    """这分为以下两步。 announces what follows as a colon does: the steps are the answer,
+    the announcing sentence alone tells nothing."""
+    from app import Assistant
+    from app.config import load_config
+    from ingest import ingest
+
+    from .conftest import write_config
+
+    (project / "corpus" / "tools.txt").write_text(
+        "现在有了前景选择工具，可以很容易选择出单独的物体了。这分为以下两步。"
+        "首先，选择一个区域，要包含整个物体。然后，在物体内部涂抹前景。\n\n"
+        "剪裁工具也经过了优化，可以在画布上直接调整矩形。\n", encoding="utf-8")
+    cfg = load_config(write_config(project))
+    ingest(cfg, progress=False, embedder=assistant.embedder)
+    answer = Assistant(cfg, embedder=assistant.embedder).ask("前景选择工具怎么用？分为几步？")
+    assert answer.found
+    assert "这分为以下两步。" in answer.text and "首先，选择一个区域" in answer.text and "然后，在物体内部涂抹前景" in answer.text
