@@ -338,6 +338,15 @@ def test_a_how_to_question_asks_for_an_instruction_or_a_command():
     text = "这通过 saslpasswd2 命令完成，它使用几个参数。"
     a, b = key_span(text, "要在 SASL 数据库里注册密码，用哪个命令？", "zh")
     assert text[a:b] == "saslpasswd2"
+    # In a program's manual the instruction is a GUI action: a menu path, a labelled control
+    # to click or choose, a key to press.
+    assert sentence_has(Cue.STEPS, "选择「插入 - 页眉与页脚 - 页脚」，然后选择页面样式。")
+    assert sentence_has(Cue.STEPS, "可以在菜单中选择 图像 → 剪裁。")
+    assert sentence_has(Cue.STEPS, "在对话框中单击“确定”即可。")
+    assert sentence_has(Cue.STEPS, "当蓝色充满物体内部时，就可以按回车键确认了。")
+    assert sentence_has(Cue.STEPS, "按 F5 打开导航器。")
+    assert not sentence_has(Cue.STEPS, "选择工具经过了优化，初学者更容易上手。")  # 选择 as a noun
+    assert not sentence_has(Cue.STEPS, "版本号由主版本 - 次版本组成。")  # a dash in prose
     # Saying what happens is not telling what to do.
     assert not sentence_has(Cue.STEPS, "在引导过程中，systemd 会启动默认的目标文件里列出的服务。")
     assert not sentence_has(Cue.STEPS, "英伟达迅速推出了特供版芯片。")
