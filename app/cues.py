@@ -30,6 +30,8 @@ class Cue(str, Enum):
     VERSION = "version"
     #: A quantity in the unit the question names (每隔几分钟, 多少毫米, how many minutes).
     UNIT = "unit"
+    #: A key or key combination to press (按什么键, 快捷键是什么, which keyboard shortcut).
+    KEY = "key"
 
 
 # Adjectives of a 谁A谁B comparison (谁新谁旧: which is newer).
@@ -49,6 +51,9 @@ _ZH_CUES = [
     (Cue.MONEY, re.compile(r"多少钱|多少[万亿]*(美元|欧元|元|人民币|日元)|(售价|价格|营收|收入|利润|融资|市值|估值|耗资|花费|补贴)[^，。？?]{0,6}(多少|几)")),
     # Which release (从哪个版本开始); not 版本号 (the numbering itself), 版式, 版权.
     (Cue.VERSION, re.compile(r"(?:哪个|哪一个|哪一|什么)(?:版本(?!号)|发行版)")),
+    # Which key to press: the answer names a key (Ctrl+N, Shift, 回车键).
+    (Cue.KEY, re.compile(r"(?:按|用|敲)(?:下|住)?(?:什么|哪个|哪些|哪|啥)(?:个)?(?:键|按键|快捷键|组合键|热键)"
+                         r"|(?:什么|哪个|哪些|啥)(?:快捷键|组合键|热键)|(?:快捷键|组合键|热键)是(?:什么|哪个|多少)")),
     # How to do something on the system: the answer is an instruction or a command.
     (Cue.STEPS, re.compile(r"(怎么|如何|怎样)(?:才能|来|去)?(?:查看|显示|设置|安装|配置|修改|删除|卸载|升级|编译|启动|停止|禁用"
                            r"|启用|创建|添加|替换|打包|构建)|该怎么做|(?:用|执行|运行|输入)(?:什么|哪个|哪条)命令")),
@@ -67,6 +72,10 @@ _EN_CUES = [
     (Cue.MONEY, re.compile(r"\bhow much (money|did .* cost|does .* cost)\b|\b(price|revenue|profit|valuation|cost)\b", re.I)),
     (Cue.VERSION, re.compile(r"\b(?:which|what) (?:version|release)\b(?! number| scheme| format)|\bsince (?:which|what) (?:version|release)\b", re.I)),
     (Cue.STEPS, re.compile(r"\bhow (do|can|should) (i|you|one|we)\b|\b(what|which) command\b", re.I)),
+    # Not "what key lithography machine" (key as "main").
+    (Cue.KEY, re.compile(r"\b(?:which|what) (?:keyboard )?(?:(?:key|keys)(?= (?:do|does|did|should|can|could|must|will"
+                         r"|would|is|are|to|on|in|for)\b|\s*[?,.]|$)|shortcuts?|hotkeys?|key combinations?"
+                         r"|key sequences?|keystrokes?)\b", re.I)),
 ]
 
 # Digits may stand apart from their unit: many Chinese documents space Latin and digits off
@@ -354,7 +363,12 @@ _NOT_A_NAME = {"following", "same", "above", "below", "new", "next", "previous",
                "main", "actual", "original", "right", "correct", "proper", "corresponding", "appropriate",
                "relevant", "specific", "given", "said", "entire", "old", "latest", "usual", "standard", "one",
                "this", "that", "each", "every", "any", "some", "such", "full", "final", "second", "third"}
-_SENTENCE_PATTERNS = {Cue.LIMIT: _LIMIT, Cue.VERSION: _VERSION, Cue.YEAR: _YEAR, Cue.TIME: _TIME, Cue.NUMBER: _NUMBER, Cue.MODEL: _MODEL,
+# A key on the keyboard: a modifier or named key (Ctrl, Shift, Enter, F5, Backspace), a
+# combination (Ctrl+N, Alt+F+N, Super+↓), or a key a Chinese text names (回车键, X 键).
+_KEY = re.compile(r"(?<![A-Za-z])(?:Ctrl|Control|Shift|Alt|AltGr|Super|Meta|Cmd|Command|Esc|Escape|Tab|Enter|Return"
+                  r"|Backspace|Delete|Del|Insert|Home|End|PageUp|PageDown|Page Up|Page Down|Space|PrtSc|Print Screen"
+                  r"|F\d{1,2})(?![A-Za-z])|(?<![A-Za-z0-9])[A-Z][A-Za-z]*\s?\+\s?[A-Za-z0-9↑↓←→;,.]|回车|空格键|退格|[A-Za-z0-9]\s?键")
+_SENTENCE_PATTERNS = {Cue.KEY: _KEY, Cue.LIMIT: _LIMIT, Cue.VERSION: _VERSION, Cue.YEAR: _YEAR, Cue.TIME: _TIME, Cue.NUMBER: _NUMBER, Cue.MODEL: _MODEL,
                       Cue.MONEY: _MONEY, Cue.DEFINITION: _DEFINITION, Cue.LIST: _LIST}
 
 

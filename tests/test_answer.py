@@ -405,6 +405,19 @@ def test_cues_accept_digits_spaced_off_from_their_unit():
     assert not sentence_has(Cue.NUMBER, "Debian 计划于 1993 年建立")
 
 
+def test_a_question_asking_which_key_needs_a_sentence_naming_one():
+    for q in ("想跳过回收站直接永久删除一个文件，应该按什么键？", "按什么快捷键打开表情选择框？", "这个操作的快捷键是什么？"):
+        assert Cue.KEY in question_cues(q, "zh"), q
+    assert Cue.KEY in question_cues("Which key sequence creates a new image?", "en")
+    assert Cue.KEY in question_cues("What keyboard shortcut opens the menu?", "en")
+    assert Cue.KEY not in question_cues("快捷键在哪里编辑？", "zh")  # where, not which key
+    assert Cue.KEY not in question_cues("What key lithography machine does China lack?", "en")  # key = main
+    for t in ("按住 Shift 键，然后按键盘上的 Delete 键", "Press Ctrl+;", "恢复窗口 | Super+↓", "就可以按回车键确认了"):
+        assert sentence_has(Cue.KEY, t), t
+    for t in ("您可以绕过回收站，直接永久删除文件。", "1+1 等于 2", "用 C++ 写的程序", "Select an emoji to insert."):
+        assert not sentence_has(Cue.KEY, t), t
+
+
 def test_a_count_of_a_measure_word_may_be_written_in_chinese_numerals():
     # 几份 is answered by 一份 (one copy); 几个 is not met by 一个, which is mostly "a"; 好几条
     # is "several", no question of how many.
