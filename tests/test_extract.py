@@ -81,6 +81,23 @@ def test_navigation_and_toc_are_dropped(chapter):
     assert chapter.stats.boilerplate_chars > 50
 
 
+def test_steps_two_procedures_share_are_kept_in_both(tmp_path):
+    """Regression: a help page repeats steps 1-3 in its next procedure (open the panel…), and
+    numbered lines whose text comes back later were taken for a table of contents and the
+    first procedure lost its steps; so did a reference table repeated under a later function.
+    A TOC's titles come back apart, each before its section's text; shared steps come back
+    together, in order."""
+    steps = ["打开活动概览，然后开始输入鼠标和触摸板。", "点击鼠标和触摸板打开面板。", "在触摸板区域，确认触摸板开关已打开。"]
+    html = ("<html><body><h2>启用轻触点击</h2><ol>" + "".join(f"<li>{s}</li>" for s in steps) +
+            "<li>打开轻触点击开关。</li></ol><h2>启用双指滚动</h2><ol>" + "".join(f"<li>{s}</li>" for s in steps) +
+            "<li>打开双指滚动开关。</li></ol></body></html>")
+    (tmp_path / "touchpad.html").write_text(html, encoding="utf-8")
+    doc = load(tmp_path / "touchpad.html")
+    for s in steps:
+        assert doc.text.count(s) == 2, s
+    assert doc.text.index("启用轻触点击") < doc.text.index(steps[0]) < doc.text.index("打开轻触点击开关")
+
+
 def test_asciidoctor_page_with_a_left_toc_keeps_its_body(tmp_path):
     """Regression: Asciidoctor writes <body class="article toc2 toc-left">, and "toc" in the
     body's classes pruned the whole page as chrome (the KiCad manuals loaded as empty)."""

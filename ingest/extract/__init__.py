@@ -18,7 +18,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 #: Bump when any extractor's output changes (part of each file's fingerprint).
-LOADER_VERSION = "8"
+LOADER_VERSION = "9"
 
 #: Separator of the levels of a section path.
 SECTION_SEP = " › "
@@ -101,7 +101,8 @@ def _toc_runs(blocks: list[Block]) -> set[int]:
 
     A TOC is a run of 3+ blocks that are each a dot-leader entry, or numbered entries whose
     titles come back later as real headings or paragraphs (so a run of genuine numbered
-    headings with body text between them is never taken for one).
+    headings with body text between them is never taken for one, nor steps that come back
+    together, in order: a procedure's steps repeated in the next one).
     """
     keys = [_title_key(b.text) for b in blocks]
     # First and last position of each key: "comes back later and not seen before" in O(1)
@@ -111,6 +112,12 @@ def _toc_runs(blocks: list[Block]) -> set[int]:
     for n, key in enumerate(keys):
         first.setdefault(key, n)
         last[key] = n
+    # Where each block's text comes back next (None: never).
+    following: list[int | None] = [None] * len(keys)
+    upcoming: dict[str, int] = {}
+    for n in range(len(keys) - 1, -1, -1):
+        following[n] = upcoming.get(keys[n])
+        upcoming[keys[n]] = n
     out: set[int] = set()
     i = 0
     while i < len(blocks):
@@ -120,7 +127,13 @@ def _toc_runs(blocks: list[Block]) -> set[int]:
                 (_NUMBERED.match(blocks[j].text) and len(blocks[j].text) <= 120
                  and last[keys[j]] > j and first[keys[j]] == j)):
             j += 1
-        if j - i >= 3:
+        # Numbered lines that come back together, in order, are steps two procedures share
+        # (1. Open the Activities overview… under "enable" and again under "disable"): a
+        # TOC's titles come back apart, each with its section's text after it.
+        again = [following[k] for k in range(i, j)]
+        shared = j - i >= 3 and all(_NUMBERED.match(blocks[k].text) for k in range(i, j)) \
+            and all(a is not None for a in again) and all(b == a + 1 for a, b in zip(again, again[1:]))
+        if j - i >= 3 and not shared:
             out.update(range(i, j))
             i = j
         else:
