@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from .config import AnswerConfig
-from .crosslingual import CrossLingual
+from .crosslingual import CrossLingual, stem
 from .cues import (Cue, alternatives, asks_for_name, has_name, name_kind, question_cues, question_focus, sentence_has,
                    strip_question_values)
 from .keyphrase import key_span
@@ -317,6 +317,9 @@ class ExtractiveAnswerer:
         # Every word of the question, longest first, for the echo check.
         by_length = sorted(set(terms) | set(asked), key=len, reverse=True)
         numbers = set(_QUESTION_NUMBER.findall(fold(question)))
+        # The English of the question's terms, looked up at the first untranslated sentence
+        # (the dictionary loads only for a corpus that has one).
+        english: dict[str, tuple[tuple[str, ...], ...]] | None = None
         recs = self.sentences.records
         bg = self.sentences.background(query_vector)
         offset = w.cos_offset if bg is None or not w.background else bg + w.background_offset
@@ -339,7 +342,16 @@ class ExtractiveAnswerer:
                 low = fold(recs[i].text)
                 stripped = strip_question_values(simplified(recs[i].text), question)
                 met = {c for c in cues if sentence_has(c, stripped, question, language)}
-                feats[i] = ({t for t in terms if t in low}, met, low)
+                hit = {t for t in terms if t in low}
+                if language == "zh" and self.sentences.latin[i]:
+                    # An untranslated English sentence of a Chinese page says the question's
+                    # words in English (防火墙 … 端口 -> firewall … port; 负数 needs both
+                    # words of "negative number").
+                    if english is None:
+                        english = {t: g for t in terms if (g := self.crosslingual.english_of(t))}
+                    words = {stem(w) for w in _EN_WORD.findall(low)}
+                    hit |= {t for t, glosses in english.items() if any(words.issuperset(g) for g in glosses)}
+                feats[i] = (hit, met, low)
             for k, i in enumerate(idxs):
                 if i in seen:
                     continue

@@ -68,6 +68,8 @@ class _Tables(NamedTuple):
     by_pinyin: dict[str, list[str]]
     vocabulary: frozenset[str]
     syllables: frozenset[str]
+    #: Simplified headword -> its short glosses as stemmed words (快捷键 -> (shortcut, key), (hot, key)).
+    by_head: dict[str, tuple[tuple[str, ...], ...]]
 
 
 def cedict() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -87,6 +89,7 @@ def _tables() -> _Tables:
     glosses, and every pinyin syllable of its readings."""
     by_gloss: dict[str, list[str]] = defaultdict(list)
     by_pinyin: dict[str, list[str]] = defaultdict(list)
+    by_head: dict[str, list[tuple[str, ...]]] = defaultdict(list)
     vocabulary: set[str] = set()
     syllables: set[str] = set()
     try:
@@ -94,7 +97,7 @@ def _tables() -> _Tables:
         text = path.read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError, OSError) as exc:
         log.warning("CC-CEDICT not available (%s): English questions use the corpus glossary only", exc)
-        return _Tables({}, {}, frozenset(), frozenset())
+        return _Tables({}, {}, frozenset(), frozenset(), {})
     for line in text.splitlines():
         if line.startswith("#"):
             continue
@@ -121,7 +124,11 @@ def _tables() -> _Tables:
                 key = stem(words[-1])
                 if simp not in by_gloss[key]:
                     by_gloss[key].append(simp)
-    return _Tables(dict(by_gloss), dict(by_pinyin), frozenset(vocabulary), frozenset(syllables))
+                phrase = tuple(stem(w) for w in words if w not in _FUNCTION_WORDS)
+                if phrase and phrase not in by_head[simp]:
+                    by_head[simp].append(phrase)
+    return _Tables(dict(by_gloss), dict(by_pinyin), frozenset(vocabulary), frozenset(syllables),
+                   {head: tuple(phrases) for head, phrases in by_head.items()})
 
 
 @lru_cache(maxsize=1)
@@ -262,6 +269,16 @@ class CrossLingual:
                 if terms:
                     out[w] = terms[:PER_WORD]
         return out
+
+    def english_of(self, term: str) -> tuple[tuple[str, ...], ...]:
+        """The English glosses of a Chinese term, as stemmed words, whose every word the corpus
+        uses (端口 -> (port,), 负数 -> (negative, number)): how an untranslated English sentence
+        of a Chinese page says the question's word."""
+        if len(term) < 2 or not all(is_cjk(ch) for ch in term):
+            return ()
+        return tuple(phrase for phrase in _tables().by_head.get(term, ())
+                     if all(len(w) >= 3 and w not in _STOPWORDS and (self.lexical.known(w) or self.lexical.known(w + "s"))
+                            for w in phrase))
 
     def expand(self, question: str) -> list[str]:
         """Chinese corpus terms for an English question (possibly none)."""

@@ -703,3 +703,30 @@ def test_what_about_x_with_a_locative_swaps_the_entity_before_the_same_locative(
     history = [("KiCad 的设置文件在 Linux 上存放在哪个目录？", "Linux | ~/.config/kicad[1]")]
     assert resolve_followup("Windows 上呢？", history) == "KiCad 的设置文件在 Windows 上存放在哪个目录？"
     assert resolve_followup("表格里呢？", [("文本框中怎么插入图片？", None)]) == "表格中怎么插入图片？"
+
+
+def test_a_chinese_question_is_answered_from_an_untranslated_english_sentence(project, assistant):
+    """Help pages are often left partly in English: a Chinese question's words count as
+    found in an English sentence that says them in English (防火墙 … 端口 -> firewall … port),
+    every word of a two-word gloss (负数 = negative number) needed, so the English sentence
+    that answers is quoted rather than a Chinese one that merely shares the topic."""
+    from app import Assistant
+    from app.config import AnswerMode, load_config
+    from ingest import ingest
+
+    from .conftest import write_config
+
+    (project / "corpus" / "firewall.html").write_text(
+        "<html><body><h1>防火墙</h1><p>许多应用程序可以使用网络连接，您可能需要调整防火墙来实现预期的网络服务。</p>"
+        "<p>开启或禁用网络服务端口，取决于您是否想让其他人访问。</p>"
+        "<p>Remote desktop sharing needs the firewall to allow port 5900.</p>"
+        "<p>Any number you type is rounded.</p></body></html>", encoding="utf-8")
+    cfg = load_config(write_config(project))
+    ingest(cfg, progress=False, embedder=assistant.embedder)
+    mine = Assistant(cfg, embedder=assistant.embedder)
+    x = mine._answerers[AnswerMode.EXTRACTIVE].crosslingual
+    assert x.english_of("端口") == (("port",),)  # its other gloss, interface, is not in the corpus
+    assert x.english_of("防火墙") == (("firewall",),)
+    assert x.english_of("负数") == ()  # "negative" is not in the corpus
+    answer = mine.ask("远程共享桌面时，防火墙需要开放哪个端口？")
+    assert answer.found and "5900" in answer.text
