@@ -55,8 +55,10 @@ _ZH_CUES = [
     (Cue.KEY, re.compile(r"(?:按|用|敲)(?:下|住)?(?:什么|哪个|哪些|哪|啥)(?:个)?(?:键|按键|快捷键|组合键|热键)"
                          r"|(?:什么|哪个|哪些|啥)(?:快捷键|组合键|热键)|(?:快捷键|组合键|热键)是(?:什么|哪个|多少)")),
     # How to do something on the system: the answer is an instruction or a command.
-    (Cue.STEPS, re.compile(r"(怎么|如何|怎样)(?:才能|来|去)?(?:查看|显示|设置|安装|配置|修改|删除|卸载|升级|编译|启动|停止|禁用"
-                           r"|启用|创建|添加|替换|打包|构建)|该怎么做|(?:用|执行|运行|输入)(?:什么|哪个|哪条)命令")),
+    # Not 是怎么排序的 (how it is done, explained): 怎么 + an action the user takes.
+    (Cue.STEPS, re.compile(r"(?<!是)(怎么|如何|怎样)(?:才能|来|去)?(?:查看|显示|设置|安装|配置|修改|删除|卸载|升级|编译|启动|停止"
+                           r"|禁用|启用|创建|添加|替换|打包|构建|打开|关闭|连接|插入|移动|保存|导出|导入|隐藏|切换|更改|调整"
+                           r"|编辑|输入|打印|复制|重命名|恢复|还原|撤销|加密|锁定|解锁)|该怎么做|(?:用|执行|运行|输入)(?:什么|哪个|哪条)命令")),
 ]
 _EN_CUES = [
     (Cue.YEAR, re.compile(r"\b(which|what) year\b|\bin what year\b|\bwhen\b.*\b(founded|launched|released|born)\b", re.I)),

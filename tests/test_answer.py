@@ -325,6 +325,11 @@ def test_a_how_to_question_asks_for_an_instruction_or_a_command():
     assert Cue.STEPS in question_cues("怎么查看 systemd 开机时使用的默认目标？", "zh")
     assert Cue.STEPS in question_cues("想把软件连同设置一起删掉，用什么命令？", "zh")
     assert Cue.STEPS in question_cues("How do I stop a service from starting at boot?", "en")
+    assert Cue.STEPS in question_cues("怎么打开屏幕放大镜？", "zh")
+    assert Cue.STEPS not in question_cues("不设置时，默认认为查找数据是怎么排序的？", "zh")  # explained, not done
+    assert sentence_has(Cue.STEPS, "Press Delete on your keyboard.")  # an English step of a help page
+    assert sentence_has(Cue.STEPS, "4. Switch the Tap to Click switch to on.")
+    assert not sentence_has(Cue.STEPS, "The network connection should now have a fixed IP address.")
     # Asking how something came about, or how to confirm a fact, asks for no instruction.
     assert Cue.STEPS not in question_cues("英伟达是怎么应对禁令的？", "zh")
     assert Cue.STEPS not in question_cues("怎么确认它跟踪的是哪个发布版本？", "zh")
