@@ -355,8 +355,8 @@ _COMMAND_MARK = re.compile(r"[-_/.\d]")
 _INSTRUCTION = re.compile(r"请(?:执行|运行|使用|输入|安装|编辑|查看|参见)|可以(?:使用|用|运行|执行|通过|输入)|可使用|只需|以下命令|如下命令"
                           r"|(?:选择|单击|点击|双击|右击|右键单击|勾选|选中|打开|启用|取消选择|按|按下)\s*[「“\"【]"
                           r"|\S\s*(?:→|->|›)\s*\S|「[^」]+\s[-–]\s[^」]+」"
-                          r"|^(?:\d+\.\s*)?(?:Press|Click|Double-click|Right-click|Select|Choose|Open|Switch|Toggle|Type|Go to"
-                          r"|Drag|Tap|Check|Uncheck|Enable|Disable|Run|Enter|Install|Hold down)\b"
+                          r"|^(?:\d+\.\s*)?(?:Press|Click|Double-click|Right-click|Select|Choose|Open|Switch|Toggle|Go to"
+                          r"|Drag|Tap|Check|Uncheck|Enable|Disable|Hold down)\b"
                           r"|按(?:下|住)?\s*(?:Ctrl|Shift|Alt|Enter|Esc|Tab|F\d{1,2}\b|回车|空格)")
 # A command named in prose: 这通过 saslpasswd2 命令完成, 使用命令 postmap, the vgextend command.
 # A name ends in a letter or digit (not the sentence's full stop); "the following command"
