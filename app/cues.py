@@ -349,10 +349,12 @@ _LIST = re.compile(r"、|[和与及]|,.*,|，.*，|第[一二三]")
 _COMMAND = re.compile(r"(?<![A-Za-z0-9_./\-])[a-z][a-z0-9.+_\-]*(?: +(?:-{1,2}[a-z][\w\-]*|[a-z][a-z0-9_.\-]+|/[\w./\-]+))+")
 _COMMAND_MARK = re.compile(r"[-_/.\d]")
 # An instruction: what to run or use (请执行, 可以使用, 只需).
+# 可以使用它来… says what a thing is for (它 is the thing), not what to use.
 # In a program's manual the instruction is a GUI action: a menu path (「插入 - 页眉」, 图像 → 剪裁),
 # a labelled control to click or choose (单击「确定」, 选择 "覆盖锁定"), a key to press (按 F5,
 # 按回车键), or an English step (Press Delete…, Switch the X switch to on, 2. Click Apply).
-_INSTRUCTION = re.compile(r"请(?:执行|运行|使用|输入|安装|编辑|查看|参见)|可以(?:使用|用|运行|执行|通过|输入)|可使用|只需|以下命令|如下命令"
+_INSTRUCTION = re.compile(r"请(?:执行|运行|使用|输入|安装|编辑|查看|参见)|可以(?:使用|用|运行|执行|通过|输入)(?![它他她这那此其]|\s*[它他她这那此其])"
+                          r"|可使用|只需|以下命令|如下命令"
                           r"|(?:选择|单击|点击|双击|右击|右键单击|勾选|选中|打开|启用|取消选择|按|按下)\s*[「“\"【]"
                           r"|\S\s*(?:→|->|›)\s*\S|「[^」]+\s[-–]\s[^」]+」"
                           r"|^(?:\d+\.\s*)?(?:Press|Click|Double-click|Right-click|Select|Choose|Open|Switch|Toggle|Go to"

@@ -358,6 +358,7 @@ def test_a_how_to_question_asks_for_an_instruction_or_a_command():
     assert not sentence_has(Cue.STEPS, "the packages are installed by the system")  # English prose
     assert not sentence_has(Cue.STEPS, "since LVM allows adding physical volumes to existing volume groups.")
     assert not sentence_has(Cue.STEPS, "这个命令会删除旧的配置。")  # a command, unnamed
+    assert not sentence_has(Cue.STEPS, "您也可以使用它来管理存储设备上的文件。")  # what it is for
     assert not sentence_has(Cue.STEPS, "Run the following command to install it")  # "following" names nothing
     assert key_span("The vgextend command adds a PV.", "Which command adds a PV?", "en") == (4, 12)
 
