@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from .config import AnswerConfig
-from .crosslingual import CrossLingual, stem
+from .crosslingual import CrossLingual, word_forms
 from .cues import (Cue, alternatives, asks_for_name, has_name, name_kind, question_cues, question_focus, sentence_has,
                    strip_question_values)
 from .keyphrase import key_span
@@ -349,8 +349,8 @@ class ExtractiveAnswerer:
                     # words of "negative number").
                     if english is None:
                         english = {t: g for t in terms if (g := self.crosslingual.english_of(t))}
-                    words = {stem(w) for w in _EN_WORD.findall(low)}
-                    hit |= {t for t, glosses in english.items() if any(words.issuperset(g) for g in glosses)}
+                    words = word_forms(low)
+                    hit |= {t for t, glosses in english.items() if CrossLingual.says_in_english(words, glosses)}
                 feats[i] = (hit, met, low)
             for k, i in enumerate(idxs):
                 if i in seen:
@@ -987,7 +987,9 @@ _PROMPT = re.compile(r"^\s*[$#>] ")
 _NUMBERED = re.compile(r"^[（(]?([^\s\d一二三四五六七八九十:：、.．,，]{0,4}?)([一二三四五六七八九十]|\d{1,2})[)）]?(?:[:：、.．,，]|步|部分|章|节)")
 _CN_ORDINALS = "一二三四五六七八九十"
 # A sentence that ends by announcing what follows, like a colon (这分为以下两步。, 有如下三种。).
-_ANNOUNCES_END = re.compile(r"(?:以下|如下)[^，,。；;]{0,6}[。:：]\s*$|[两二三四五六七八九十几][种点类条步项]\s*[。:：]\s*$")
+# Not 零度以下。 / 18 岁以下。 (below a value), 如下图所示。, 第二步。 or 下午三点。
+_ANNOUNCES_END = re.compile(r"(?:以下|如下)(?!图)(?:[^，,。；;\d]{1,6}[。:：]|[:：])\s*$"
+                            r"|(?<![第\d])[两二三四五六七八九十几][种类条步项]\s*[。:：]\s*$")
 # A sentence that announces a list: a count of kinds, points or steps, 以下/如下, or a colon.
 _ANNOUNCES = re.compile(r"[几两二三四五六七八九十多][种个点类条步项方面大]|以下|如下|[:：]\s*$")
 # How far the numbered items may run, and how soon after the announcing sentence the first.

@@ -68,7 +68,7 @@ class _Tables(NamedTuple):
     by_pinyin: dict[str, list[str]]
     vocabulary: frozenset[str]
     syllables: frozenset[str]
-    #: Simplified headword -> its short glosses as stemmed words (快捷键 -> (shortcut, key), (hot, key)).
+    #: Simplified headword -> its short glosses as words (快捷键 -> (shortcut, key), (hot, key)).
     by_head: dict[str, tuple[tuple[str, ...], ...]]
 
 
@@ -118,15 +118,17 @@ def _tables() -> _Tables:
             if gloss.startswith("to "):
                 gloss = gloss[3:]
             words = gloss.split()
+            # The gloss as a phrase an English sentence would use, particles kept (turn on is
+            # not turn off), an article dropped (an option).
+            phrase = tuple(words[1:] if words and words[0] in ("a", "an", "the") else words)
+            if phrase and len(phrase) <= 3 and all(_WORD.fullmatch(w) for w in phrase) and phrase not in by_head[simp]:
+                by_head[simp].append(phrase)
             if words and words[0] in _FUNCTION_WORDS:
                 continue  # "in company" (一块) is not a company
             if 1 <= len(words) <= 3 and all(_WORD.fullmatch(w) for w in words):
                 key = stem(words[-1])
                 if simp not in by_gloss[key]:
                     by_gloss[key].append(simp)
-                phrase = tuple(stem(w) for w in words if w not in _FUNCTION_WORDS)
-                if phrase and phrase not in by_head[simp]:
-                    by_head[simp].append(phrase)
     return _Tables(dict(by_gloss), dict(by_pinyin), frozenset(vocabulary), frozenset(syllables),
                    {head: tuple(phrases) for head, phrases in by_head.items()})
 
@@ -173,13 +175,19 @@ def is_english_word(word: str) -> bool:
         base = word[: -len(suffix)]
         if word.endswith(suffix) and len(base) >= 3 and (base in vocab or base[:-1] in vocab or base + "e" in vocab):
             return True
-    # A common prefix on an English word (redistributing, unzip, preinstalled).
-    if any(word.startswith(p) and len(word) - len(p) >= 4 and is_english_word(word[len(p):]) for p in _PREFIXES):
+    # A common prefix on a longer English word (redistributing, preinstalled); not renice,
+    # prelink, unshare: tool names are made so from short words.
+    if any(word.startswith(p) and len(word) - len(p) >= 6 and is_english_word(word[len(p):]) for p in _PREFIXES):
         return True
     return any(word[:k] in vocab and any(f in vocab for f in stems(word[k:])) for k in range(4, len(word) - 3))
 
 
 _PREFIXES = ("re", "un", "pre", "dis", "non", "mis", "sub", "over", "under")
+
+
+def word_forms(text: str) -> set[str]:
+    """Every lower-case English word of ``text`` under each of its :func:`stems`."""
+    return {f for w in re.findall(r"[a-z]+", text.lower()) for f in stems(w)}
 
 
 def is_pinyin(word: str) -> bool:
@@ -251,12 +259,13 @@ class CrossLingual:
         A hyphenated word is a name when the corpus lacks it and any part is one; an acronym
         of words the corpus writes is known (:meth:`LexicalIndex.spells_out`)."""
         w = word.lower().strip("-")
-        if len(w) < 3 or w in _STOPWORDS or self._present(w) or self.lexical.spells_out(w):
-            return False  # GFDL where the corpus writes GNU Free Documentation License
+        if len(w) < 3 or w in _STOPWORDS or self._present(w):
+            return False
         parts = [p for p in w.split("-") if p]
         if len(parts) > 1:
             return any(len(p) >= 3 and not is_english_word(p) and not is_pinyin(p) for p in parts)
-        return not is_english_word(w) and not is_pinyin(w)
+        # GFDL where the corpus writes GNU Free Documentation License.
+        return not is_english_word(w) and not is_pinyin(w) and not self.lexical.spells_out(w)
 
     def names(self, question: str) -> dict[str, list[str]]:
         """The Latin names of a Chinese question that the corpus writes only in Chinese, each
@@ -271,14 +280,21 @@ class CrossLingual:
         return out
 
     def english_of(self, term: str) -> tuple[tuple[str, ...], ...]:
-        """The English glosses of a Chinese term, as stemmed words, whose every word the corpus
-        uses (端口 -> (port,), 负数 -> (negative, number)): how an untranslated English sentence
-        of a Chinese page says the question's word."""
+        """The English glosses of a Chinese term, as words, whose every word the corpus uses
+        (端口 -> (port,), 负数 -> (negative, number); a gloss with a particle, turn on, needs it,
+        so it is left out): how an untranslated English sentence of a Chinese page says the
+        question's word (:func:`says_in_english`)."""
         if len(term) < 2 or not all(is_cjk(ch) for ch in term):
             return ()
         return tuple(phrase for phrase in _tables().by_head.get(term, ())
                      if all(len(w) >= 3 and w not in _STOPWORDS and (self.lexical.known(w) or self.lexical.known(w + "s"))
                             for w in phrase))
+
+    @staticmethod
+    def says_in_english(words: set[str], glosses: tuple[tuple[str, ...], ...]) -> bool:
+        """Whether a sentence with these word forms (:func:`word_forms`) has every word of one
+        of the glosses, in any of its forms (settings / setting)."""
+        return any(all(words.intersection(stems(w)) for w in phrase) for phrase in glosses)
 
     def expand(self, question: str) -> list[str]:
         """Chinese corpus terms for an English question (possibly none)."""

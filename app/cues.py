@@ -39,9 +39,9 @@ _COMPARED = "新旧大小高低快慢先后早晚长短强弱好坏优劣多少�
 _ZH_CUES = [
     (Cue.YEAR, re.compile(r"哪一年|哪年|几几年|哪个年份|什么年份|何年")),
     (Cue.TIME, re.compile(r"什么时候|何时|哪一天|哪天|几月|什么时间|哪个月|什么日子")),
-    # 哪几个/哪几种 asks which ones (a list), not how many; 好几条 is "several".
+    # 哪几个/哪几种 asks which ones (a list), not how many; 好几条 is "several", 这几条 "these".
     # 几年/几天 ask how long, except after a word that makes them "a few" (最初几年, 近几天).
-    (Cue.NUMBER, re.compile(r"多少|(?<![哪好])几[个倍次家款块座位种名成份条项张台步页行列层级遍段句组]|多大|多高|多长|比例|百分之几|(?<!哪)几成|多久"
+    (Cue.NUMBER, re.compile(r"多少|(?<![哪好这那前头初近])几[个倍次家款块座位种名成份条项张台步页行列层级遍段句组]|多大|多高|多长|比例|百分之几|(?<!哪)几成|多久"
                             r"|(?<![哪近这那前头初去后来])几(?:年|天|周|个月|个?小时|分钟|岁)(?![前后来])")),
     # 谁新谁旧 / 谁大谁小 compares two things; it asks for no person (谁和谁 does).
     (Cue.PERSON, re.compile(rf"(?<!谁[{_COMPARED}])谁(?![{_COMPARED}]谁)|哪位|什么人|哪个人")),
@@ -53,12 +53,14 @@ _ZH_CUES = [
     (Cue.VERSION, re.compile(r"(?:哪个|哪一个|哪一|什么)(?:版本(?!号)|发行版)")),
     # Which key to press: the answer names a key (Ctrl+N, Shift, 回车键).
     (Cue.KEY, re.compile(r"(?:按|用|敲)(?:下|住)?(?:什么|哪个|哪些|哪|啥)(?:个)?(?:键|按键|快捷键|组合键|热键)"
+                         r"|(?:哪个|哪几个|哪些|什么)(?:键|按键)(?!盘)"
                          r"|(?:什么|哪个|哪些|啥)(?:快捷键|组合键|热键)|(?:快捷键|组合键|热键)是(?:什么|哪个|多少)")),
     # How to do something on the system: the answer is an instruction or a command.
     # Not 是怎么排序的 (how it is done, explained): 怎么 + an action the user takes.
     (Cue.STEPS, re.compile(r"(?<!是)(怎么|如何|怎样)(?:才能|来|去)?(?:查看|显示|设置|安装|配置|修改|删除|卸载|升级|编译|启动|停止"
                            r"|禁用|启用|创建|添加|替换|打包|构建|打开|关闭|连接|插入|移动|保存|导出|导入|隐藏|切换|更改|调整"
-                           r"|编辑|输入|打印|复制|重命名|恢复|还原|撤销|加密|锁定|解锁)|该怎么做|(?:用|执行|运行|输入)(?:什么|哪个|哪条)命令")),
+                           r"|编辑|输入|打印|复制|重命名|恢复|还原|撤销|加密|锁定|解锁)(?![^，,。？?]{0,4}(?:市场|局面|经济|政策|关系|大门|僵局))"
+                           r"|该怎么做|(?:用|执行|运行|输入)(?:什么|哪个|哪条)命令")),
 ]
 _EN_CUES = [
     (Cue.YEAR, re.compile(r"\b(which|what) year\b|\bin what year\b|\bwhen\b.*\b(founded|launched|released|born)\b", re.I)),
@@ -74,10 +76,10 @@ _EN_CUES = [
     (Cue.MONEY, re.compile(r"\bhow much (money|did .* cost|does .* cost)\b|\b(price|revenue|profit|valuation|cost)\b", re.I)),
     (Cue.VERSION, re.compile(r"\b(?:which|what) (?:version|release)\b(?! number| scheme| format)|\bsince (?:which|what) (?:version|release)\b", re.I)),
     (Cue.STEPS, re.compile(r"\bhow (do|can|should) (i|you|one|we)\b|\b(what|which) command\b", re.I)),
-    # Not "what key lithography machine" (key as "main").
-    (Cue.KEY, re.compile(r"\b(?:which|what) (?:keyboard )?(?:(?:key|keys)(?= (?:do|does|did|should|can|could|must|will"
-                         r"|would|is|are|to|on|in|for)\b|\s*[?,.]|$)|shortcuts?|hotkeys?|key combinations?"
-                         r"|key sequences?|keystrokes?)\b", re.I)),
+    # A key to press, not a signing key ("which key is used to sign", "what key does apt use").
+    (Cue.KEY, re.compile(r"\b(?:which|what) (?:keyboard )?(?:shortcuts?|hotkeys?|key combinations?|key sequences?"
+                         r"|keystrokes?)\b|\b(?:which|what) keys? (?:do|should|can|must) (?:i|you|we|one) (?:press|hit|type)\b"
+                         r"|\bpress (?:which|what) keys?\b|\bwhich keys?\s*\?", re.I)),
 ]
 
 # Digits may stand apart from their unit: many Chinese documents space Latin and digits off
@@ -98,9 +100,11 @@ _MODEL = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])
 # or a numbered edition (第 5 版, 版本 2).
 _VERSION = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z+\-]+\s?\d+(?:\.\d+)*(?![\d.])|(?<![\d.])\d+\.\d+(?:\.\d+)*"
                       r"|\d+\s?版|版本\s?\d")
-# A gloss in brackets (昇腾(Ascend), GTK (全称是 GIMP Toolkit)), or a sentence that says what a
-# name stands for in words (全称是, 是…的缩写, stands for).
-_DEFINITION = re.compile(r"[A-Za-z0-9\u4e00-\u9fff] ?[(（][^)）]{2,}[)）]|全称|全名|缩写|简称|\bstands for\b|\bshort for\b")
+# A gloss in brackets (昇腾(Ascend), GTK (全称是 GIMP Toolkit); spaced off only before Chinese or
+# a capital: not "the command (as root)").
+_DEFINITION = re.compile(r"[A-Za-z0-9\u4e00-\u9fff](?:[(（]| [(（](?=[\u4e00-\u9fffA-Z]))[^)）]{2,}[)）]")
+# What a sentence says a name stands for without brackets (meets the cue; the phrase is the gloss).
+_DEFINED_AS = re.compile(r"全称|全名|缩写|简称|\bstands for\b|\bshort for\b")
 
 
 def question_cues(question: str, language: str) -> set[Cue]:
@@ -352,14 +356,15 @@ _COMMAND_MARK = re.compile(r"[-_/.\d]")
 # 可以使用它来… says what a thing is for (它 is the thing), not what to use.
 # In a program's manual the instruction is a GUI action: a menu path (「插入 - 页眉」, 图像 → 剪裁),
 # a labelled control to click or choose (单击「确定」, 选择 "覆盖锁定"), a key to press (按 F5,
-# 按回车键), or an English step (Press Delete…, Switch the X switch to on, 2. Click Apply).
+# 按回车键; not 按“先到先得”的原则 or 按空格分隔), or an English step (Press Delete…, Switch the X
+# switch to on, 2. Click Apply; not "Open source…", "Check out…").
 _INSTRUCTION = re.compile(r"请(?:执行|运行|使用|输入|安装|编辑|查看|参见)|可以(?:使用|用|运行|执行|通过|输入)(?![它他她这那此其]|\s*[它他她这那此其])"
                           r"|可使用|只需|以下命令|如下命令"
-                          r"|(?:选择|单击|点击|双击|右击|右键单击|勾选|选中|打开|启用|取消选择|按|按下)\s*[「“\"【]"
-                          r"|\S\s*(?:→|->|›)\s*\S|「[^」]+\s[-–]\s[^」]+」"
-                          r"|^(?:\d+\.\s*)?(?:Press|Click|Double-click|Right-click|Select|Choose|Open|Switch|Toggle|Go to"
-                          r"|Drag|Tap|Check|Uncheck|Enable|Disable|Hold down)\b"
-                          r"|按(?:下|住)?\s*(?:Ctrl|Shift|Alt|Enter|Esc|Tab|F\d{1,2}\b|回车|空格)")
+                          r"|(?:选择|单击|点击|双击|右击|右键单击|勾选|选中|打开|启用|取消选择)\s*[「“\"【]"
+                          r"|\S\s*[→›]\s*\S|\S -> \S|「[^」]+\s[-–]\s[^」]+」"
+                          r"|^(?:\d+\.\s*)?(?:Press|Click|Double-click|Right-click|Select|Choose|Switch|Toggle|Go to|Drag|Tap"
+                          r"|Uncheck|Enable|Disable|Hold down|(?:Open|Check) (?:the|a|an|your)|Check that)\b"
+                          r"|按(?:下|住)?\s*(?:(?:Ctrl|Shift|Alt|Enter|Esc|Tab|F\d{1,2})(?![A-Za-z0-9])|回车|空格(?![分隔]))")
 # A command named in prose: 这通过 saslpasswd2 命令完成, 使用命令 postmap, the vgextend command.
 # A name ends in a letter or digit (not the sentence's full stop); "the following command"
 # names none (:data:`_NOT_A_NAME`).
@@ -410,6 +415,8 @@ def sentence_has(cue: Cue, sentence: str, question: str = "", language: str = "z
     pattern = _SENTENCE_PATTERNS.get(cue)
     if cue is Cue.NUMBER and language == "zh" and _counted_in_words(sentence, question):
         return True
+    if cue is Cue.DEFINITION and _DEFINED_AS.search(sentence):
+        return True
     return bool(pattern.search(sentence)) if pattern else True
 
 
@@ -420,7 +427,8 @@ _HOW_MANY_OF = re.compile(r"(?<![哪好这那前头初近])几([份条项张台�
 def _counted_in_words(sentence: str, question: str) -> bool:
     """Whether a sentence counts, in Chinese numerals, the measure word the question asks
     几 of (几份 -> 一份副本, 几条 -> 两条规则): 一 is a count there, not the article "a"."""
-    return any(re.search(rf"[{_CN_NUM}]{clf}", sentence) for clf in _HOW_MANY_OF.findall(question))
+    # 第一步, 进一步, 同一行 are no counts.
+    return any(re.search(rf"(?<![第进同统唯逐])[{_CN_NUM}]{clf}", sentence) for clf in _HOW_MANY_OF.findall(question))
 
 
 # Question words whose neighbours name the thing asked about (the "focus").

@@ -22,6 +22,10 @@ from .passages import Chunk, Passage
 from .text import fold, to_traditional, tokenize
 
 
+# Capitalised words in a row, with of/and/the/for/to between them (GNU Free Documentation License).
+_CAPITALISED_RUN = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z]+(?:[ -]+(?:(?:of|and|the|for|to)[ -]+)?[A-Z][A-Za-z]+)+")
+
+
 class LexicalIndex:
     """BM25 over jieba search-mode tokens of every chunk, plus IDF for overlap scoring."""
 
@@ -94,17 +98,24 @@ class LexicalIndex:
         """The corpus's words an acronym stands for (GFDL -> "GNU Free Documentation
         License"), or None: 3 to 6 letters that begin consecutive capitalised words of one
         chunk, in order (of/and/the/for/to may stand between them). A document names a thing
-        in full; its readers ask by the acronym."""
+        in full; its readers ask by the acronym. The table is built once, on first use."""
         a = acronym.upper()
         if not 3 <= len(a) <= 6 or not a.isascii() or not a.isalpha():
             return None
-        cache = self.__dict__.setdefault("_spelled", {})
-        if a not in cache:
-            small = r"(?:(?:of|and|the|for|to)[ -]+)?"
-            words = [rf"{small if i else ''}{ch}[A-Za-z]+" for i, ch in enumerate(a)]
-            pattern = re.compile(r"(?<![A-Za-z])" + r"[ -]+".join(words) + r"(?![A-Za-z])")
-            cache[a] = next((m.group(0) for c in self.chunks for m in [pattern.search(c.text)] if m), None)
-        return cache[a]
+        table = self.__dict__.get("_acronyms")
+        if table is None:
+            table = {}
+            for chunk in self.chunks:
+                for run in _CAPITALISED_RUN.finditer(chunk.text):
+                    words = run.group().replace("-", " ").split()
+                    caps = [k for k, w in enumerate(words) if w[0].isupper()]
+                    # Every stretch of 3 to 6 capitalised words (small words between them kept).
+                    for x in range(len(caps)):
+                        for y in range(x + 2, min(x + 6, len(caps))):
+                            key = "".join(words[k][0] for k in caps[x:y + 1])
+                            table.setdefault(key, " ".join(words[caps[x]:caps[y] + 1]))
+            self.__dict__["_acronyms"] = table
+        return table.get(a)
 
     def search(self, query_tokens: Sequence[str], k: int, sources: Sequence[str] | None = None
                ) -> list[tuple[Chunk, float]]:

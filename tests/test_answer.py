@@ -222,6 +222,11 @@ def test_cues():
     assert sentence_has(Cue.DEFINITION, "新的工具箱 GTK (全称是 GIMP Toolkit)")
     assert sentence_has(Cue.DEFINITION, "DFSG 是 Debian 自由软件指导方针的缩写")
     assert not sentence_has(Cue.DEFINITION, "GTK 是一个非常优秀的工具箱")
+    assert not sentence_has(Cue.DEFINITION, "Run the command (as root) to install it.")  # no gloss
+    from app.keyphrase import key_span
+    text = "DFSG 是 Debian 自由软件指导方针的缩写"
+    span = key_span(text, "DFSG 的全称是什么？", "zh")
+    assert span is None or text[span[0]:span[1]] != "缩写"  # the marker word is never the phrase
     assert strip_question_values("筹集7万亿美元的计划", "7万亿美元计划筹到多少") == "筹集 的计划"
     assert ("城市", True) in question_focus("德国的JUPITER超算中心建在哪座城市？")
     # The focus is looked for within the question word's clause (应该 asks nothing of 谁).
@@ -327,6 +332,7 @@ def test_a_how_to_question_asks_for_an_instruction_or_a_command():
     assert Cue.STEPS in question_cues("How do I stop a service from starting at boot?", "en")
     assert Cue.STEPS in question_cues("怎么打开屏幕放大镜？", "zh")
     assert Cue.STEPS not in question_cues("不设置时，默认认为查找数据是怎么排序的？", "zh")  # explained, not done
+    assert Cue.STEPS not in question_cues("英伟达如何打开中国市场？", "zh")  # a market, not a window
     assert sentence_has(Cue.STEPS, "Press Delete on your keyboard.")  # an English step of a help page
     assert sentence_has(Cue.STEPS, "4. Switch the Tap to Click switch to on.")
     assert not sentence_has(Cue.STEPS, "The network connection should now have a fixed IP address.")
@@ -352,6 +358,10 @@ def test_a_how_to_question_asks_for_an_instruction_or_a_command():
     assert sentence_has(Cue.STEPS, "按 F5 打开导航器。")
     assert not sentence_has(Cue.STEPS, "选择工具经过了优化，初学者更容易上手。")  # 选择 as a noun
     assert not sentence_has(Cue.STEPS, "版本号由主版本 - 次版本组成。")  # a dash in prose
+    for prose in ("按“先到先得”的原则分配。", "字段按空格分隔。", "费用按 Enterprise 版本计算。", "访问 p->next 字段。",
+                  "Open source software is free.", "Check out the new release."):
+        assert not sentence_has(Cue.STEPS, prose), prose
+    assert sentence_has(Cue.STEPS, "Open the Activities overview and start typing Mouse.")
     # Saying what happens is not telling what to do.
     assert not sentence_has(Cue.STEPS, "在引导过程中，systemd 会启动默认的目标文件里列出的服务。")
     assert not sentence_has(Cue.STEPS, "英伟达迅速推出了特供版芯片。")
@@ -418,6 +428,11 @@ def test_a_question_asking_which_key_needs_a_sentence_naming_one():
     assert Cue.KEY in question_cues("What keyboard shortcut opens the menu?", "en")
     assert Cue.KEY not in question_cues("快捷键在哪里编辑？", "zh")  # where, not which key
     assert Cue.KEY not in question_cues("What key lithography machine does China lack?", "en")  # key = main
+    assert Cue.KEY not in question_cues("Which key is used to sign the package?", "en")  # a signing key
+    assert Cue.KEY not in question_cues("What key does apt use to verify packages?", "en")
+    assert Cue.KEY in question_cues("Which key do I press to undo?", "en")
+    assert Cue.KEY in question_cues("哪个键可以撤销操作？", "zh") and Cue.KEY in question_cues("要按哪几个键？", "zh")
+    assert Cue.KEY not in question_cues("什么键盘布局最常用？", "zh")
     for t in ("按住 Shift 键，然后按键盘上的 Delete 键", "Press Ctrl+;", "恢复窗口 | Super+↓", "就可以按回车键确认了"):
         assert sentence_has(Cue.KEY, t), t
     for t in ("您可以绕过回收站，直接永久删除文件。", "1+1 等于 2", "用 C++ 写的程序", "Select an emoji to insert."):
@@ -430,6 +445,10 @@ def test_a_count_of_a_measure_word_may_be_written_in_chinese_numerals():
     assert sentence_has(Cue.NUMBER, "组合作品只需包含本授权的一份副本", "需要附几份授权副本？")
     assert sentence_has(Cue.NUMBER, "每个软件包需要两条规则", "需要写几条规则？")
     assert not sentence_has(Cue.NUMBER, "组合作品是一个新作品", "需要附几个副本？")
+    for sentence in ("进一步提高性能。", "第一步，打开设置。"):  # no counts of steps
+        assert not sentence_has(Cue.NUMBER, sentence, "安装分为几步？"), sentence
+    assert not sentence_has(Cue.NUMBER, "在同一行中输入。", "要填几行？")
+    assert Cue.NUMBER not in question_cues("这几条规则分别是什么？", "zh")  # these, not how many
     assert Cue.NUMBER in question_cues("需要附几份授权副本？", "zh")
     assert Cue.NUMBER not in question_cues("如果好几条规则都匹配同一个对象，先检查哪一条？", "zh")
 
@@ -813,3 +832,12 @@ def test_a_sentence_that_announces_steps_brings_them_without_a_colon(project, as
     answer = Assistant(cfg, embedder=assistant.embedder).ask("前景选择工具怎么用？分为几步？")
     assert answer.found
     assert "这分为以下两步。" in answer.text and "首先，选择一个区域" in answer.text and "然后，在物体内部涂抹前景" in answer.text
+
+
+def test_only_a_sentence_that_ends_by_announcing_brings_what_follows():
+    from app.answer import _ANNOUNCES_END
+
+    for announces in ("这分为以下两步。", "方法如下：", "有以下三种。", "安装分三步："):
+        assert _ANNOUNCES_END.search(announces), announces
+    for says in ("会议定于下午三点。", "气温降到零度以下。", "年龄在 18 岁以下。", "结果如下图所示。", "然后执行第二步。"):
+        assert not _ANNOUNCES_END.search(says), says

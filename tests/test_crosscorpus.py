@@ -150,6 +150,7 @@ def test_a_word_that_is_neither_english_nor_pinyin_names_something_the_corpus_la
     # tool names start so (debuild).
     assert is_english_word("redistributing") and is_english_word("preinstalled")
     assert not is_english_word("debuild") and not is_english_word("reportbug")
+    assert not any(is_english_word(w) for w in ("renice", "prelink", "unshare"))  # tool names from short words
     assert is_pinyin("pingtouge") and not is_pinyin("sbuild")
     x = assistant.answerer.crosslingual
     # Groq is no English word, no pinyin and not in the article; Nvidia and CUDA the article
@@ -728,5 +729,10 @@ def test_a_chinese_question_is_answered_from_an_untranslated_english_sentence(pr
     assert x.english_of("端口") == (("port",),)  # its other gloss, interface, is not in the corpus
     assert x.english_of("防火墙") == (("firewall",),)
     assert x.english_of("负数") == ()  # "negative" is not in the corpus
+    from app.crosslingual import CrossLingual, word_forms
+    # Every word of a two-word gloss, in any form (settings / setting), or none.
+    assert CrossLingual.says_in_english(word_forms("Any negative number is rounded."), (("negative", "number"),))
+    assert not CrossLingual.says_in_english(word_forms("Any number you type is rounded."), (("negative", "number"),))
+    assert CrossLingual.says_in_english(word_forms("Open the Settings panel."), (("setting",),))
     answer = mine.ask("远程共享桌面时，防火墙需要开放哪个端口？")
     assert answer.found and "5900" in answer.text

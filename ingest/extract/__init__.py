@@ -133,8 +133,9 @@ def _toc_runs(blocks: list[Block]) -> set[int]:
         again = [following[k] for k in range(i, j)]
         shared = j - i >= 3 and all(_NUMBERED.match(blocks[k].text) for k in range(i, j)) \
             and all(a is not None for a in again) and all(b == a + 1 for a, b in zip(again, again[1:]))
-        if j - i >= 3 and not shared:
-            out.update(range(i, j))
+        if j - i >= 3:
+            if not shared:
+                out.update(range(i, j))
             i = j
         else:
             i += 1
