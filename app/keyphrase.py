@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .cues import (_CN_NUM, _DEFINITION, _MONEY, _NUMBER, _TIME, _VERSION, _YEAR, Cue, commands, named_commands,
-                   question_cues)
+from .cues import (_CN_NUM, _DEFINITION, _MONEY, _NUMBER, _TIME, _VERSION, _YEAR, Cue, asks_for_name, commands,
+                   named_commands, question_cues)
 from .text import content_terms, fold, is_cjk, normalize, simplified
 
 # The phrase patterns are the cue patterns made to take the whole value: a full date
@@ -97,9 +97,13 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
             return (a, b) if _CLAUSE.fullmatch(view[a:b]) else found[0]
     if Cue.STEPS in cues:
         command = next((m for m in commands(view) if normalize(m.group()) not in asked), None)
+        named = next((sp for sp in named_commands(view) if normalize(view[sp[0]:sp[1]]) not in asked), None)
+        # Asked which command (用什么命令), the one the prose names (调用 dh_make 命令：) is the
+        # answer; the command lines after it are the worked example (cd, wget, tar…).
+        if named and asks_for_name(q, language):
+            return named
         if command:
             return command.start(), command.end()
-        named = next((sp for sp in named_commands(view) if normalize(view[sp[0]:sp[1]]) not in asked), None)
         if named:
             return named
     if Cue.PERSON in cues:

@@ -363,6 +363,16 @@ def test_key_span_takes_the_whole_value_and_the_name_asked_for():
     assert span("卸载一个软件包（包括配置文件）：dpkg --purge foo。", "用什么命令把软件包连同配置一起卸载？") == "dpkg --purge foo"
 
 
+def test_asked_which_command_the_phrase_is_the_one_the_prose_names():
+    # The command lines after 调用 dh_make 命令： are the worked example; asked how to do it,
+    # a command line is the phrase.
+    text = "这只需要调用 dh_make 命令： $ cd ~/gentoo $ tar -xvzf gentoo-0.9.12.tar.gz"
+    a, b = key_span(text, "用什么命令生成 debian 目录？", "zh")
+    assert text[a:b] == "dh_make"
+    a, b = key_span(text, "怎么创建 debian 目录？", "zh")
+    assert text[a:b] == "tar -xvzf gentoo-0.9.12.tar.gz"
+
+
 def test_key_span_takes_every_list_item():
     def span(sentence, question):
         a, b = key_span(sentence, question, "zh")
