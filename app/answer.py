@@ -336,7 +336,8 @@ class ExtractiveAnswerer:
             p_off = latin_offset if _is_latin_sentence(p.text) else offset
             p_cos = p.dense_score if p.dense_score is not None else p_off
             # A number the passage's heading states is the passage's (2.0 版 over what 2.0 changed).
-            p_numbers = {n for n in numbers if n in fold(p.text) or n in fold(p.section or "")}
+            p_text = fold(p.text) + "\n" + fold(p.section or "")
+            p_numbers = {n for n in numbers if n in p_text}
             feats = {}
             for i in idxs:
                 low = fold(recs[i].text)

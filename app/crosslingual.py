@@ -283,7 +283,7 @@ class CrossLingual:
         """The English glosses of a Chinese term, as words, whose every word the corpus uses
         (端口 -> (port,), 负数 -> (negative, number); a gloss with a particle, turn on, needs it,
         so it is left out): how an untranslated English sentence of a Chinese page says the
-        question's word (:func:`says_in_english`)."""
+        question's word (:meth:`says_in_english`)."""
         if len(term) < 2 or not all(is_cjk(ch) for ch in term):
             return ()
         return tuple(phrase for phrase in _tables().by_head.get(term, ())

@@ -34,6 +34,10 @@ class Cue(str, Enum):
     KEY = "key"
 
 
+# What makes 几 no question of how many (哪几条 which, 好几条 several, 这几条 these, 前几年 the first few).
+_NOT_HOW_MANY = "哪好这那前头初近"
+# Measure words counted in Chinese numerals by the answer (几份 -> 一份; not 个: 一个 is "a").
+_MEASURE_WORDS = "份条项张台步页行列层级遍段句组"
 # Adjectives of a 谁A谁B comparison (谁新谁旧: which is newer).
 _COMPARED = "新旧大小高低快慢先后早晚长短强弱好坏优劣多少轻重远近"
 _ZH_CUES = [
@@ -41,7 +45,7 @@ _ZH_CUES = [
     (Cue.TIME, re.compile(r"什么时候|何时|哪一天|哪天|几月|什么时间|哪个月|什么日子")),
     # 哪几个/哪几种 asks which ones (a list), not how many; 好几条 is "several", 这几条 "these".
     # 几年/几天 ask how long, except after a word that makes them "a few" (最初几年, 近几天).
-    (Cue.NUMBER, re.compile(r"多少|(?<![哪好这那前头初近])几[个倍次家款块座位种名成份条项张台步页行列层级遍段句组]|多大|多高|多长|比例|百分之几|(?<!哪)几成|多久"
+    (Cue.NUMBER, re.compile(rf"多少|(?<![{_NOT_HOW_MANY}])几[个倍次家款块座位种名成{_MEASURE_WORDS}]|多大|多高|多长|比例|百分之几|(?<!哪)几成|多久"
                             r"|(?<![哪近这那前头初去后来])几(?:年|天|周|个月|个?小时|分钟|岁)(?![前后来])")),
     # 谁新谁旧 / 谁大谁小 compares two things; it asks for no person (谁和谁 does).
     (Cue.PERSON, re.compile(rf"(?<!谁[{_COMPARED}])谁(?![{_COMPARED}]谁)|哪位|什么人|哪个人")),
@@ -352,6 +356,11 @@ _LIST = re.compile(r"、|[和与及]|,.*,|，.*，|第[一二三]")
 # lower-case words too, but plain ones.
 _COMMAND = re.compile(r"(?<![A-Za-z0-9_./\-])[a-z][a-z0-9.+_\-]*(?: +(?:-{1,2}[a-z][\w\-]*|[a-z][a-z0-9_.\-]+|/[\w./\-]+))+")
 _COMMAND_MARK = re.compile(r"[-_/.\d]")
+# A key on the keyboard: a modifier or named key (Ctrl, Shift, Enter, F5, Backspace), a
+# combination (Ctrl+N, Alt+F+N, Super+↓), or a key a Chinese text names (回车键, X 键).
+_KEY = re.compile(r"(?<![A-Za-z])(?:Ctrl|Control|Shift|Alt|AltGr|Super|Meta|Cmd|Command|Esc|Escape|Tab|Enter|Return"
+                  r"|Backspace|Delete|Del|Insert|Home|End|PageUp|PageDown|Page Up|Page Down|Space|PrtSc|Print Screen"
+                  r"|F\d{1,2})(?![A-Za-z])|(?<![A-Za-z0-9])[A-Z][A-Za-z]*\s?\+\s?[A-Za-z0-9↑↓←→;,.]|回车|空格键|退格|[A-Za-z0-9]\s?键")
 # An instruction: what to run or use (请执行, 可以使用, 只需).
 # 可以使用它来… says what a thing is for (它 is the thing), not what to use.
 # In a program's manual the instruction is a GUI action: a menu path (「插入 - 页眉」, 图像 → 剪裁),
@@ -364,7 +373,7 @@ _INSTRUCTION = re.compile(r"请(?:执行|运行|使用|输入|安装|编辑|查�
                           r"|\S\s*[→›]\s*\S|\S -> \S|「[^」]+\s[-–]\s[^」]+」"
                           r"|^(?:\d+\.\s*)?(?:Press|Click|Double-click|Right-click|Select|Choose|Switch|Toggle|Go to|Drag|Tap"
                           r"|Uncheck|Enable|Disable|Hold down|(?:Open|Check) (?:the|a|an|your)|Check that)\b"
-                          r"|按(?:下|住)?\s*(?:(?:Ctrl|Shift|Alt|Enter|Esc|Tab|F\d{1,2})(?![A-Za-z0-9])|回车|空格(?![分隔]))")
+                          rf"|按(?:下|住)?\s*(?:{_KEY.pattern})")
 # A command named in prose: 这通过 saslpasswd2 命令完成, 使用命令 postmap, the vgextend command.
 # A name ends in a letter or digit (not the sentence's full stop); "the following command"
 # names none (:data:`_NOT_A_NAME`).
@@ -375,11 +384,6 @@ _NOT_A_NAME = {"following", "same", "above", "below", "new", "next", "previous",
                "main", "actual", "original", "right", "correct", "proper", "corresponding", "appropriate",
                "relevant", "specific", "given", "said", "entire", "old", "latest", "usual", "standard", "one",
                "this", "that", "each", "every", "any", "some", "such", "full", "final", "second", "third"}
-# A key on the keyboard: a modifier or named key (Ctrl, Shift, Enter, F5, Backspace), a
-# combination (Ctrl+N, Alt+F+N, Super+↓), or a key a Chinese text names (回车键, X 键).
-_KEY = re.compile(r"(?<![A-Za-z])(?:Ctrl|Control|Shift|Alt|AltGr|Super|Meta|Cmd|Command|Esc|Escape|Tab|Enter|Return"
-                  r"|Backspace|Delete|Del|Insert|Home|End|PageUp|PageDown|Page Up|Page Down|Space|PrtSc|Print Screen"
-                  r"|F\d{1,2})(?![A-Za-z])|(?<![A-Za-z0-9])[A-Z][A-Za-z]*\s?\+\s?[A-Za-z0-9↑↓←→;,.]|回车|空格键|退格|[A-Za-z0-9]\s?键")
 _SENTENCE_PATTERNS = {Cue.KEY: _KEY, Cue.LIMIT: _LIMIT, Cue.VERSION: _VERSION, Cue.YEAR: _YEAR, Cue.TIME: _TIME, Cue.NUMBER: _NUMBER, Cue.MODEL: _MODEL,
                       Cue.MONEY: _MONEY, Cue.DEFINITION: _DEFINITION, Cue.LIST: _LIST}
 
@@ -420,8 +424,8 @@ def sentence_has(cue: Cue, sentence: str, question: str = "", language: str = "z
     return bool(pattern.search(sentence)) if pattern else True
 
 
-# 几份 / 几条: how many of a specific measure word (not 个, which any 一个 "a" would meet).
-_HOW_MANY_OF = re.compile(r"(?<![哪好这那前头初近])几([份条项张台步页行列层级遍段句组])")
+# 几份 / 几条: how many of a specific measure word.
+_HOW_MANY_OF = re.compile(rf"(?<![{_NOT_HOW_MANY}])几([{_MEASURE_WORDS}])")
 
 
 def _counted_in_words(sentence: str, question: str) -> bool:

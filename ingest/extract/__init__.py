@@ -105,19 +105,15 @@ def _toc_runs(blocks: list[Block]) -> set[int]:
     together, in order: a procedure's steps repeated in the next one).
     """
     keys = [_title_key(b.text) for b in blocks]
-    # First and last position of each key: "comes back later and not seen before" in O(1)
-    # (slicing the list per block made a 50 MB file with many numbered lines quadratic).
-    first: dict[str, int] = {}
-    last: dict[str, int] = {}
-    for n, key in enumerate(keys):
-        first.setdefault(key, n)
-        last[key] = n
-    # Where each block's text comes back next (None: never).
+    # Where each block's text comes back next (None: never) and whether it is its first
+    # time: "comes back later and not seen before" in O(1) (slicing the list per block made a
+    # 50 MB file with many numbered lines quadratic).
     following: list[int | None] = [None] * len(keys)
     upcoming: dict[str, int] = {}
     for n in range(len(keys) - 1, -1, -1):
         following[n] = upcoming.get(keys[n])
         upcoming[keys[n]] = n
+    first = upcoming  # after the backward pass: each key's first position
     out: set[int] = set()
     i = 0
     while i < len(blocks):
@@ -125,7 +121,7 @@ def _toc_runs(blocks: list[Block]) -> set[int]:
         while j < len(blocks) and blocks[j].kind != "code" and (
                 _DOT_LEADER.match(blocks[j].text) or _PAGED_ENTRY.match(blocks[j].text) or
                 (_NUMBERED.match(blocks[j].text) and len(blocks[j].text) <= 120
-                 and last[keys[j]] > j and first[keys[j]] == j)):
+                 and following[j] is not None and first[keys[j]] == j)):
             j += 1
         # Numbered lines that come back together, in order, are steps two procedures share
         # (1. Open the Activities overview… under "enable" and again under "disable"): a
