@@ -21,7 +21,7 @@ from .text import detect_language, is_cjk, simplified_chars
 
 # 那H20呢？ / 还有百度呢: a bare entity followed by 呢. The entity must be short and must not
 # itself ask something (这场芯片战争的起因是什么呢 is a question of its own).
-_WHAT_ABOUT_ZH = re.compile(r"^\s*(?:那么?|还有|另外)?\s*([^，,。？?！!呢]{1,12}?)\s*呢\s*[？?]?\s*$")
+_WHAT_ABOUT_ZH = re.compile(r"^\s*(?:那么?|还有|另外)?\s*(?:反过来|反之|如果是|要是|换成)?\s*([^，,。？?！!呢]{1,12}?)\s*呢\s*[？?]?\s*$")
 _WHAT_ABOUT_EN = re.compile(r"^\s*(?:and|what about|how about)\s+(?:for\s+)?([^?,.]{1,60}?)\s*\??\s*$", re.I)
 # "And how do I…?" asks a question of its own, not "what about how".
 _QUESTION_START_EN = re.compile(r"^(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could"
@@ -274,6 +274,82 @@ def _topic_terms(question: str, drop: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _parallel_span(phrase: str, last: str) -> tuple[int, int] | None:
+    """Where the previous question writes a variant of ``phrase``: a span of about the same
+    length, not the phrase itself, that shares its first or last character and at least
+    half of its characters (numbers count as alike: 填 2 ~ 填 4; 从左往右拖 ~ 从右向左拖).
+    None when there is no such span, or more than one equally good."""
+    import jieba
+
+    key = _DIGITS.sub("0", phrase.replace(" ", ""))
+    if not 2 <= len(key) <= 8 or not any(is_cjk(ch) for ch in key) or _is_latin(phrase):
+        return None
+    # Spans start and end where words do (其中美元 is 其中 + 美元: 中美元 is no span).
+    bounds, at = {0}, 0
+    for tok in jieba.lcut(last):
+        at += len(tok)
+        bounds.add(at)
+    best: list[tuple[float, int, int]] = []
+    for start in sorted(bounds):
+        for end in range(start + 2, min(len(last), start + len(phrase) + 3) + 1):
+            span = last[start:end]
+            if end not in bounds or span.strip() != span or not is_cjk(span[0]) and not span[0].isalnum() \
+                    or any(c in span for c in "，,。？?！!；;：:“”\"'「」（）()"):
+                continue
+            other = _DIGITS.sub("0", span.replace(" ", ""))
+            if abs(len(other) - len(key)) > 1 or other == key and span.replace(" ", "") == phrase.replace(" ", ""):
+                continue
+            if not (other[0] == key[0] or other[-1] == key[-1]):
+                continue
+            shared = sum(min(other.count(ch), key.count(ch)) for ch in set(key))
+            if shared * 2 < max(len(key), len(other)) or span.replace(" ", "") == phrase.replace(" ", ""):
+                continue
+            best.append((shared / max(len(key), len(other)), start, end))
+    if not best:
+        return None
+    best.sort(key=lambda b: (-b[0], b[2] - b[1]))
+    if len(best) > 1 and best[1][0] == best[0][0] and (best[1][1], best[1][2]) != (best[0][1], best[0][2]) \
+            and not (best[1][1] <= best[0][1] and best[0][2] <= best[1][2]):
+        return None
+    return best[0][1], best[0][2]
+
+
+# 什么别名 / 哪个命令 / 哪种格式: the kind of thing a question asks for.
+_ASKED_KIND = re.compile(r"(?:什么|哪一?[个种款类条项本份部家位])\s*([\u4e00-\u9fff]{1,4})")
+_DEMONSTRATIVE = re.compile(r"(?:这个|那个|这种|那种|这一|该|此)\s*")
+
+
+def _named_by_answer(question: str, last: str, last_answer: str | None, lang: str) -> str | None:
+    """``question`` with 这个/那个/该 + a kind the previous question asked for (什么别名 ->
+    这个别名) replaced by what the previous answer named (dquilt 别名); None when the question
+    has no such phrase or the answer names nothing short."""
+    if lang != "zh" or detect_language(last) != "zh":
+        return None
+    answer = _answer_text(last_answer)
+    if not answer:
+        return None
+    import jieba
+
+    for m in _ASKED_KIND.finditer(last):
+        # The kind is the first word after the question word (什么别名 -> 别名, 哪个目录下 -> 目录).
+        kind = next((w for w in jieba.lcut(m.group(1)) if len(w) >= 1), "")
+        if len(kind) < 2 and not is_cjk(kind[:1]):
+            continue
+        d = re.search(_DEMONSTRATIVE.pattern + re.escape(kind), question)
+        if not d:
+            continue
+        # The answer phrase, else the first name the answer adds (what _referents picks).
+        phrase = _answer_phrase(answer, last, lang) or next(
+            (e for e in _entities(answer, latin=True) if e.lower() not in last.lower() and not e.isdigit()), None)
+        if not phrase:
+            return None
+        return question[:d.start()] + f"{phrase} {kind}" + question[d.end():]
+    return None
+
+
 def resolve_followup(question: str, history: Sequence[Any] | None) -> str:
     """Rewrite a follow-up into a standalone question (or return it unchanged): the
     likeliest of :func:`followup_candidates`."""
@@ -326,6 +402,11 @@ def followup_candidates(question: str, history: Sequence[Any] | None) -> list[st
             if before and before.group(1) != base and _is_latin(base) == _is_latin(before.group(1)):
                 return [last[:before.start(1)] + base + last[before.end(1):]]
             new_entity = base
+        # A variant of a phrase the previous question wrote (填 2 呢 after …Abs 参数填 4…,
+        # 从左往右拖呢 after …从右向左拖…): the variant takes its place.
+        variant = _parallel_span(new_entity, last)
+        if variant:
+            return [last[:variant[0]] + new_entity + last[variant[1]:]]
         # Swap the previous question's entity of the same kind for the new one:
         # 那H20呢 after A800是哪家公司推出的 -> H20是哪家公司推出的.
         old = _entities(last, latin=_is_latin(new_entity))
@@ -337,6 +418,10 @@ def followup_candidates(question: str, history: Sequence[Any] | None) -> list[st
             topic = _topic_terms(last, new_entity)
             return [f"关于{new_entity}：{'、'.join(topic)}" if topic else f"关于{new_entity}"]
         return [f"What about {new_entity}? ({last})"]
+    # 这个别名 after 手册建议给它设一个什么别名？ is the alias the answer gave (dquilt).
+    named = _named_by_answer(q, last, last_answer, lang)
+    if named:
+        return [named]
     # A subject pronoun (它的中文全称是什么, it), or one anywhere in a question that names
     # nothing of its own (发布它的是哪个机构).
     ref = back_reference(q)

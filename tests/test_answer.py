@@ -165,6 +165,31 @@ def test_a_comparison_with_the_last_answer_or_a_pro_verb_points_back():
         f"What about how do I install it? ({english})")
 
 
+def test_a_variant_of_a_phrase_of_the_previous_question_takes_its_place():
+    """填 2 呢 after …填 4… asks the same of 2; 反过来从左往右拖呢 after …从右向左拖… the same of
+    the other direction; spans start where words do (其中美元… is no 中美元)."""
+    assert resolve_followup("填 2 呢？", ["ADDRESS 函数的 Abs 参数填 4，得到的是什么引用？"]) == (
+        "ADDRESS 函数的 Abs 参数填 2，得到的是什么引用？")
+    assert resolve_followup("反过来从左往右拖呢？", ["在编辑器里从右向左拖出选择框，会选中哪些对象？"]) == (
+        "在编辑器里从左往右拖出选择框，会选中哪些对象？")
+    assert resolve_followup("那中国科技体系呢？", ["其中美元科技体系以什么为核心？"]) != "其中国科技体系以什么为核心？"
+    # Nothing alike in the previous question: the rules before this one apply.
+    assert resolve_followup("那H20呢？", ["A800是哪一年推出的？"]) == "H20是哪一年推出的？"
+    assert resolve_followup("那取消保留呢？", ["用 apt 怎样把软件包设为“保留”？"]).startswith("关于取消保留")
+
+
+def test_this_kind_is_what_the_previous_answer_named():
+    """这个别名 after 手册建议给它设一个什么别名？ is the alias the answer gave."""
+    history = [("Debian 打包时一般用什么工具来管理补丁？", "quilt 程序是 Debian 打包过程中采用的补丁管理工具。[1]"),
+               ("手册建议给它设一个什么别名？", "首先我们来创建一个别名 dquilt，用于 Debian 打包。[1]")]
+    assert resolve_followup("用这个别名的时候，补丁默认会放到哪个目录下？", history) == (
+        "用dquilt 别名的时候，补丁默认会放到哪个目录下？")
+    # An abstention names nothing; a kind the previous question did not ask for is left alone.
+    assert resolve_followup("用这个别名的时候，补丁放在哪？", [("它叫什么别名？", "抱歉，文档中没有找到能回答这个问题的内容。")]) \
+        == "用这个别名的时候，补丁放在哪？"
+    assert "dquilt" not in resolve_followup("这个目录在哪里？", history)
+
+
 def test_a_pronoun_with_several_referents_keeps_the_rewrite_the_corpus_answers_best(assistant):
     """它 may be the previous answer's new entity or the previous question's topic; the
     assistant scores each rewrite on the corpus and keeps the best one."""
