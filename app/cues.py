@@ -95,6 +95,8 @@ _CN_NUM = "零一二两三四五六七八九十百千万亿半"
 # Chinese numeral with a measure word (两三倍, 四分之一, 十五年).
 _NUMBER = re.compile(
     rf"(?<![A-Za-z0-9.\-])\d+(?:\.\d+)?(?![A-Za-z0-9]| ?年(?!代))|(?<![A-Za-z0-9])\d+(?=%|倍|万|亿|个|nm|纳米)"
+    # a size, rate or length in a Latin unit (810MB, 1 GiB, 2.4GHz, 500 ms, 96 dpi)
+    rf"|(?<![A-Za-z0-9.\-])\d+(?:\.\d+)?\s?(?:[KMGTP]i?B|[kKMG]?Hz|ms|px|dpi|bps|[kKMG]bps)(?![A-Za-z])"
     rf"|(?:[{_CN_NUM}]{{2,}}|[{_CN_NUM.replace('一', '')}])(?:分之|成|倍|个|次|家|款|块|座|年|月|亿|万|千|百|层|代|种|位|名|片|卡)|%"
 )
 _MONEY = re.compile(r"\d[\d.,]*\s*[万亿]*\s*(美元|欧元|元|人民币|日元|美金)|[一二两三四五六七八九十百千万亿]+[万亿]*(美元|欧元|元)")
@@ -417,11 +419,18 @@ def sentence_has(cue: Cue, sentence: str, question: str = "", language: str = "z
     if cue is Cue.STEPS:
         return bool(_INSTRUCTION.search(sentence)) or bool(commands(sentence)) or bool(named_commands(sentence))
     pattern = _SENTENCE_PATTERNS.get(cue)
-    if cue is Cue.NUMBER and language == "zh" and _counted_in_words(sentence, question):
-        return True
+    if cue is Cue.NUMBER:
+        # 参阅第 3.4 节, 第 7 章, a footnote mark ［22］: numbers that point elsewhere, no quantity.
+        sentence = _REFERENCE.sub(" ", sentence)
+        if language == "zh" and _counted_in_words(sentence, question):
+            return True
     if cue is Cue.DEFINITION and _DEFINED_AS.search(sentence):
         return True
     return bool(pattern.search(sentence)) if pattern else True
+
+
+# A cross-reference or footnote mark: 第 7 章, 第 3.4 节, 5.1.5 节, ［22］, [4].
+_REFERENCE = re.compile(r"第\s*\d+(?:\.\d+)*\s*[章节条篇卷部]|\d+(?:\.\d+)+\s*[章节]|[［\[]\d{1,3}[］\]]")
 
 
 # 几份 / 几条: how many of a specific measure word.

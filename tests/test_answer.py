@@ -258,6 +258,17 @@ def test_cues():
     assert question_focus("某个软件包的原作者是谁，应该看哪个文件？") == [("原作者", True), ("文件", True)]
 
 
+def test_a_quantity_may_be_in_a_latin_unit_and_a_cross_reference_is_none():
+    """810MB answers 多少内存; 参阅第 3.4 节, 第 7 章 and a footnote mark ［22］ point elsewhere."""
+    assert sentence_has(Cue.NUMBER, "图形安装程序需要更多的内存才能运行：810MB")
+    assert sentence_has(Cue.NUMBER, "至少 1 GiB 空间") and sentence_has(Cue.NUMBER, "96 dpi")
+    assert not sentence_has(Cue.NUMBER, "注意这是最小的数字，要了解实际的情况，参阅第 3.4 节 “满足最低的硬件要求”。")
+    assert not sentence_has(Cue.NUMBER, "检查并口的 BIOS 设置（参阅 第 7 章 引导进入新的 Debian 系统）")
+    assert not sentence_has(Cue.NUMBER, "选择该菜单项重新配置。［22］ 参阅 5.1.5 节")
+    assert not sentence_has(Cue.NUMBER, "推出了H20芯片") and not sentence_has(Cue.NUMBER, "5G 网络")
+    assert sentence_has(Cue.NUMBER, "常用的值为 io=0x378，irq=7。")
+
+
 def test_a_quantity_asked_in_a_unit_needs_a_number_in_that_unit():
     q = "自动保存默认每隔几分钟保存一次？"
     assert Cue.UNIT in question_cues(q, "zh") and Cue.UNIT in question_cues("How many minutes between saves?", "en")
