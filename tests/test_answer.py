@@ -372,9 +372,13 @@ def test_a_how_to_question_asks_for_an_instruction_or_a_command():
     assert sentence_has(Cue.STEPS, "Press Delete on your keyboard.")  # an English step of a help page
     assert sentence_has(Cue.STEPS, "4. Switch the Tap to Click switch to on.")
     assert not sentence_has(Cue.STEPS, "The network connection should now have a fixed IP address.")
-    # Asking how something came about, or how to confirm a fact, asks for no instruction.
+    # Asking how something came about asks for no instruction; how to check a fact on the
+    # system does (the answer is the command or the step that shows it).
     assert Cue.STEPS not in question_cues("英伟达是怎么应对禁令的？", "zh")
-    assert Cue.STEPS not in question_cues("怎么确认它跟踪的是哪个发布版本？", "zh")
+    assert Cue.STEPS in question_cues("怎么确认它跟踪的是哪个发布版本？", "zh")
+    assert Cue.STEPS in question_cues("写之前怎么确认 U 盘对应的是哪个设备名？", "zh")
+    assert Cue.STEPS in question_cues("怎么挂载加密的卷？", "zh")
+    assert Cue.STEPS not in question_cues("怎么进入那个修复用的模式？", "zh")  # measured: a mode is described
     assert sentence_has(Cue.STEPS, "要显示系统引导时 systemd 的默认目标，请执行 systemctl get-default")
     assert sentence_has(Cue.STEPS, "卸载一个软件包（包括配置文件）：dpkg --purge foo。")
     assert sentence_has(Cue.STEPS, "您可以使用 cron-apt；这一工具定期升级系统。")
