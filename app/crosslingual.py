@@ -52,6 +52,19 @@ def stem(word: str) -> str:
     return w
 
 
+def lookup_forms(word: str) -> list[str]:
+    """Forms of an English word to look up in the dictionary, most likely first: its
+    :func:`stems`, then the verb of an agent noun (installer -> install) and the noun of an
+    -ize verb (localized -> localization), which the dictionary often glosses instead."""
+    w = word.lower()
+    forms = stems(w)
+    for suffix, repl in (("ers", ""), ("er", ""), ("ized", "ization"), ("izes", "ization"), ("ize", "ization"),
+                         ("izing", "ization")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            forms.append(w[: len(w) - len(suffix)] + repl)
+    return list(dict.fromkeys(forms))
+
+
 def stems(word: str) -> list[str]:
     """Forms of an English word to look up, most likely first: :func:`stem`, then the
     forms it misses (pronounced -> pronounce, creating -> create, makes -> make)."""
@@ -319,7 +332,7 @@ class CrossLingual:
                 out.extend(names[:PER_WORD])
                 continue
             # 3. Dictionary glosses, under the first form of the word the dictionary has.
-            for form in stems(w):
+            for form in lookup_forms(w):
                 found = self._df_rank(by_gloss.get(form, []))
                 if found:
                     out.extend(found[:PER_WORD])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from app.answer import NOT_FOUND, SentenceIndex
-from app.crosslingual import CrossLingual, cedict, stem, stems
+from app.crosslingual import CrossLingual, cedict, lookup_forms, stem, stems
 from app.followup import previous_turns, resolve_followup
 from app.keyphrase import key_span
 from app.passages import Chunk
@@ -101,6 +101,14 @@ def test_expansion_finds_the_dictionary_form_and_translates_words_the_corpus_als
     assert "格式" in x.expand("Which format does it use?")
     # A Latin name the corpus uses, and no dictionary word, stays untranslated.
     assert x.expand("What is Debian?") == []
+
+
+def test_expansion_looks_up_the_noun_of_an_ize_verb_and_the_verb_of_an_agent_noun():
+    lex = _lexical("安装程序支持超过80种语言的本地化安装。")
+    x = CrossLingual(lex)
+    # localized -> localization -> 本地化 (the dictionary glosses the noun, not the verb).
+    assert "本地化" in x.expand("How many languages is the installer localized into?")
+    assert lookup_forms("installers")[-1] == "install" and "localization" in lookup_forms("localized")
 
 
 def test_latin_names_in_a_chinese_question_are_read_as_the_corpus_writes_them():
