@@ -52,6 +52,12 @@ def stem(word: str) -> str:
     return w
 
 
+# Words that carry no topic: their dictionary Chinese (should -> 应该, during -> 之中, will ->
+# 将会) matches sentences for nothing the question asks.
+_FUNCTION_EN = frozenset("""should could would will can may might must shall during while after before have has had
+also just only some any each every both all here make makes made get gets got such very too onto upon within""".split())
+
+
 def lookup_forms(word: str) -> list[str]:
     """Forms of an English word to look up in the dictionary, most likely first: its
     :func:`stems`, then the verb of an agent noun (installer -> install) and the noun of an
@@ -322,7 +328,7 @@ class CrossLingual:
         by_gloss = cedict()[0]
         for word in _QWORD.findall(question):  # "Huawei's" -> Huawei
             w = word.lower()
-            if w in covered or w in _STOPWORDS or len(w) < 3:
+            if w in covered or w in _STOPWORDS or w in _FUNCTION_EN or len(w) < 3:
                 continue
             if self.lexical.known(w) and not any(by_gloss.get(f) for f in stems(w)):
                 continue  # a Latin name the corpus itself uses (CUDA, H20) needs no translation

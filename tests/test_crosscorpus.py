@@ -111,6 +111,13 @@ def test_expansion_looks_up_the_noun_of_an_ize_verb_and_the_verb_of_an_agent_nou
     assert lookup_forms("installers")[-1] == "install" and "localization" in lookup_forms("localized")
 
 
+def test_expansion_leaves_out_words_that_carry_no_topic():
+    lex = _lexical("您应该在安装之中使用这个工具。")
+    x = CrossLingual(lex)
+    terms = x.expand("Which tool should I use during the installation?")
+    assert "工具" in terms and "应该" not in terms and "之中" not in terms
+
+
 def test_latin_names_in_a_chinese_question_are_read_as_the_corpus_writes_them():
     lex = _lexical("华为的“备胎”——昇腾(Ascend)系列AI芯片已经迭代了数轮。", "百度自研的“昆仑芯”也是一家公司的芯片。")
     x = CrossLingual(lex)
