@@ -52,8 +52,9 @@ def stem(word: str) -> str:
     return w
 
 
-# Words that carry no topic: their dictionary Chinese (should -> 应该, during -> 之中, will ->
-# 将会) matches sentences for nothing the question asks.
+# Words of a question that carry no topic: their dictionary Chinese (should -> 应该, during ->
+# 之中, will -> 将会) matches sentences for nothing the question asks. Not in the shared
+# stopwords, which the lexical index also uses; _FUNCTION_WORDS above is about glosses.
 _FUNCTION_EN = frozenset("""should could would will can may might must shall during while after before have has had
 also just only some any each every both all here make makes made get gets got such very too onto upon within""".split())
 
@@ -64,9 +65,12 @@ def lookup_forms(word: str) -> list[str]:
     -ize verb (localized -> localization), which the dictionary often glosses instead."""
     w = word.lower()
     forms = stems(w)
-    for suffix, repl in (("ers", ""), ("er", ""), ("ized", "ization"), ("izes", "ization"), ("ize", "ization"),
-                         ("izing", "ization")):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+    for suffix, repl, shortest in (("ers", "e", 5), ("er", "e", 5), ("ers", "", 5), ("er", "", 5),
+                                   ("ized", "ization", 4), ("izes", "ization", 4), ("ize", "ization", 4),
+                                   ("izing", "ization", 4), ("ised", "isation", 4), ("ise", "isation", 4)):
+        # compiler -> compile, installer -> install; a short stem is no verb (number, folder,
+        # master are no numb, fold, mast).
+        if w.endswith(suffix) and len(w) - len(suffix) >= shortest:
             forms.append(w[: len(w) - len(suffix)] + repl)
     return list(dict.fromkeys(forms))
 
@@ -326,11 +330,13 @@ class CrossLingual:
                 out.extend(t for t in self.glossary()[en] if self._present(t))
                 covered.update(w.lower() for w in _WORD.findall(en))
         by_gloss = cedict()[0]
-        for word in _QWORD.findall(question):  # "Huawei's" -> Huawei
-            w = word.lower()
-            if w in covered or w in _STOPWORDS or w in _FUNCTION_EN or len(w) < 3:
+        for m in _QWORD.finditer(question):  # "Huawei's" -> Huawei
+            word, w = m.group(), m.group().lower()
+            # A capitalised function word inside the sentence is a name (released in May).
+            function = w in _FUNCTION_EN and (word.islower() or not question[:m.start()].strip())
+            if w in covered or w in _STOPWORDS or function or len(w) < 3:
                 continue
-            if self.lexical.known(w) and not any(by_gloss.get(f) for f in stems(w)):
+            if self.lexical.known(w) and not any(by_gloss.get(f) for f in lookup_forms(w)):
                 continue  # a Latin name the corpus itself uses (CUDA, H20) needs no translation
             # 2. Transliteration (proper names): Kunlun -> 昆仑.
             names = self.name_terms(w)

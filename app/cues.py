@@ -64,7 +64,8 @@ _ZH_CUES = [
     (Cue.STEPS, re.compile(r"(?<!是)(怎么|如何|怎样)(?:才能|来|去)?(?:查看|显示|设置|安装|配置|修改|删除|卸载|升级|编译|启动|停止"
                            r"|禁用|启用|创建|添加|替换|打包|构建|打开|关闭|连接|插入|移动|保存|导出|导入|隐藏|切换|更改|调整"
                            r"|编辑|输入|打印|复制|重命名|恢复|还原|撤销|加密|锁定|解锁|确认|检查|查找|挂载|格式化"
-                           r"|引导|登录|重启|下载|写入|刻录|备份|运行|执行|退出|修复)(?![^，,。？?]{0,4}(?:市场|局面|经济|政策|关系|大门|僵局))"
+                           r"|引导|登录|重启|下载|写入|刻录|备份|运行|执行|退出|修复)(?!的|不[了能到上动])"
+                           r"(?![^，,。？?]{0,4}(?:市场|局面|经济|政策|关系|大门|僵局))"
                            r"|该怎么做|(?:用|执行|运行|输入)(?:什么|哪个|哪条)命令")),
 ]
 _EN_CUES = [
@@ -97,7 +98,7 @@ _CN_NUM = "零一二两三四五六七八九十百千万亿半"
 _NUMBER = re.compile(
     rf"(?<![A-Za-z0-9.\-])\d+(?:\.\d+)?(?![A-Za-z0-9]| ?年(?!代))|(?<![A-Za-z0-9])\d+(?=%|倍|万|亿|个|nm|纳米)"
     # a size, rate or length in a Latin unit (810MB, 1 GiB, 2.4GHz, 500 ms, 96 dpi)
-    rf"|(?<![A-Za-z0-9.\-])\d+(?:\.\d+)?\s?(?:[KMGTP]i?B|[kKMG]?Hz|ms|px|dpi|bps|[kKMG]bps)(?![A-Za-z])"
+    rf"|(?<![A-Za-z0-9.\-])\d+(?:\.\d+)?\s?(?:[KMGTP]i?B|kB|[kKMG]?Hz|ms|px|dpi|fps|rpm|bps|[kKMG]bps)(?![A-Za-z])"
     rf"|(?:[{_CN_NUM}]{{2,}}|[{_CN_NUM.replace('一', '')}])(?:分之|成|倍|个|次|家|款|块|座|年|月|亿|万|千|百|层|代|种|位|名|片|卡)|%"
 )
 _MONEY = re.compile(r"\d[\d.,]*\s*[万亿]*\s*(美元|欧元|元|人民币|日元|美金)|[一二两三四五六七八九十百千万亿]+[万亿]*(美元|欧元|元)")
@@ -422,7 +423,7 @@ def sentence_has(cue: Cue, sentence: str, question: str = "", language: str = "z
     pattern = _SENTENCE_PATTERNS.get(cue)
     if cue is Cue.NUMBER:
         # 参阅第 3.4 节, 第 7 章, a footnote mark ［22］: numbers that point elsewhere, no quantity.
-        sentence = _REFERENCE.sub(" ", sentence)
+        sentence = mask_references(sentence)
         if language == "zh" and _counted_in_words(sentence, question):
             return True
     if cue is Cue.DEFINITION and _DEFINED_AS.search(sentence):
@@ -431,7 +432,15 @@ def sentence_has(cue: Cue, sentence: str, question: str = "", language: str = "z
 
 
 # A cross-reference or footnote mark: 第 7 章, 第 3.4 节, 5.1.5 节, ［22］, [4].
-_REFERENCE = re.compile(r"第\s*\d+(?:\.\d+)*\s*[章节条篇卷部]|\d+(?:\.\d+)+\s*[章节]|[［\[]\d{1,3}[］\]]")
+# Not 20.5 节 (knots), 2.6 节省 or 保留 [10] 个副本.
+_REFERENCE = re.compile(r"第\s*\d+(?:\.\d+)*\s*[章节条篇卷部]|\d+(?:\.\d+)+\s*(?:章|节(?![省点约日电]))"
+                        r"|(?<![A-Za-z0-9])[［\[]\d{1,3}[］\]](?!\s*[个次条项份台倍])")
+
+
+def mask_references(text: str) -> str:
+    """``text`` with its cross-references and footnote marks (:data:`_REFERENCE`) blanked
+    out, offsets kept (参阅第 3.4 节 is no quantity, nor the phrase of a count)."""
+    return _REFERENCE.sub(lambda m: " " * len(m.group()), text)
 
 
 # 几份 / 几条: how many of a specific measure word.

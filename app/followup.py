@@ -19,10 +19,12 @@ from .answer import LEAD_IN, NOT_FOUND
 from .cues import Cue, question_cues
 from .text import detect_language, is_cjk, simplified_chars
 
-# 那H20呢？ / 还有百度呢: a bare entity followed by 呢. The entity must be short and must not
-# itself ask something (这场芯片战争的起因是什么呢 is a question of its own).
+# 那H20呢？ / 还有百度呢 / 反过来从左往右拖呢: a bare entity followed by 呢. The entity must be
+# short and must not itself ask something (这场芯片战争的起因是什么呢 is a question of its own).
 _WHAT_ABOUT_ZH = re.compile(r"^\s*(?:那么?|还有|另外)?\s*(?:反过来|反之|如果是|要是|换成)?\s*([^，,。？?！!呢]{1,12}?)\s*呢\s*[？?]?\s*$")
 _WHAT_ABOUT_EN = re.compile(r"^\s*(?:and|what about|how about)\s+(?:for\s+)?([^?,.]{1,60}?)\s*\??\s*$", re.I)
+# 反过来呢 alone names nothing: it is searched with the previous question.
+_SIDE_WORDS = {"反过来", "反之", "如果是", "要是", "换成"}
 # "And how do I…?" asks a question of its own, not "what about how".
 _QUESTION_START_EN = re.compile(r"^(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could"
                                 r"|should|will|would|has|have|had|may|might|must|shall)\b", re.I)
@@ -227,16 +229,9 @@ def _referents(last: str, last_answer: str | None, person: bool = False) -> list
     answer = _answer_text(last_answer)
     out: list[str] = []
     if answer and not asks_value:
-        in_question = last.lower()
-        # What the answer gave as the answer (its answer phrase: dh_make for "which command"),
-        # else the first new entity in the answer's own order (its first sentence is the best
-        # match). A file name or example the quote mentions on the way is no referent.
-        # A list's phrase is a clause of items; 它们 after it is the list's topic.
-        phrase = _answer_phrase(answer, last, lang) if Cue.LIST not in cues else None
-        latin = [e for e in _entities(answer, latin=True)
-                 if e.lower() not in in_question and e.lower() not in _EN_QUESTION_WORDS and not e.isdigit()]
-        new = [phrase] if phrase else latin or [e for e in _entities(answer, False) if e.lower() not in in_question]
-        out += new[:1]
+        # What the answer gave as the answer, else the first new entity in the answer's own
+        # order (its first sentence is the best match); 它们 after a list is the list's topic.
+        out += _answer_names(answer, last, lang, cues)[:1]
     # 他们 refers to people, countries or companies (Chinese names), not to a Latin term.
     ents = (_entities(last, latin=False) or _entities(last, latin=True)) if person else _topic(last)
     out += ents[:1]
@@ -275,57 +270,86 @@ def _topic_terms(question: str, drop: str) -> list[str]:
 
 
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
+# A span that opens or closes on a particle or a demonstrative is no phrase of its own
+# (了文心一言, 上海的).
+_LOOSE_ENDS = "的了地得在这那"
+
+
+def _word_bounds(text: str) -> set[int]:
+    """Where words start and end in ``text``: jieba's cuts, and every change between
+    digits, Latin letters and Chinese (jieba cuts 2022年英伟达 as 2022|年英|伟达)."""
+    import jieba
+
+    bounds, at = {0, len(text)}, 0
+    for tok in jieba.lcut(text):
+        at += len(tok)
+        bounds.add(at)
+    kind = lambda ch: "d" if ch.isdigit() else "l" if ch.isascii() and ch.isalpha() else "c" if is_cjk(ch) else "o"
+    bounds.update(i for i in range(1, len(text)) if kind(text[i - 1]) != kind(text[i]))
+    return bounds
 
 
 def _parallel_span(phrase: str, last: str) -> tuple[int, int] | None:
-    """Where the previous question writes a variant of ``phrase``: a span of about the same
-    length, not the phrase itself, that shares its first or last character and at least
-    half of its characters (numbers count as alike: 填 2 ~ 填 4; 从左往右拖 ~ 从右向左拖).
-    None when there is no such span, or more than one equally good."""
-    import jieba
-
-    key = _DIGITS.sub("0", phrase.replace(" ", ""))
-    if not 2 <= len(key) <= 8 or not any(is_cjk(ch) for ch in key) or _is_latin(phrase):
+    """Where the previous question writes a variant of ``phrase``: a span on word
+    boundaries of about the same length, not containing or contained in the phrase, that
+    shares its first or last character and at least half of its characters (numbers count
+    as alike: 填 2 ~ 填 4; 从左往右拖 ~ 从右向左拖). None when the phrase is there already, when
+    no span qualifies, or when two different spans are equally good."""
+    compact = phrase.replace(" ", "")
+    key = _DIGITS.sub("0", compact)
+    if not 2 <= len(key) <= 8 or not any(is_cjk(ch) for ch in key) or compact in last.replace(" ", ""):
         return None
-    # Spans start and end where words do (其中美元 is 其中 + 美元: 中美元 is no span).
-    bounds, at = {0}, 0
-    for tok in jieba.lcut(last):
-        at += len(tok)
-        bounds.add(at)
-    best: list[tuple[float, int, int]] = []
-    for start in sorted(bounds):
-        for end in range(start + 2, min(len(last), start + len(phrase) + 3) + 1):
+    last = last[:300]  # a long earlier turn: its opening is what a variant refers to
+    bounds = sorted(_word_bounds(last))
+    best: list[tuple[float, int, int, int]] = []
+    for a, start in enumerate(bounds):
+        for end in bounds[a + 1:]:
             span = last[start:end]
-            if end not in bounds or span.strip() != span or not is_cjk(span[0]) and not span[0].isalnum() \
-                    or any(c in span for c in "，,。？?！!；;：:“”\"'「」（）()"):
-                continue
             other = _DIGITS.sub("0", span.replace(" ", ""))
-            if abs(len(other) - len(key)) > 1 or other == key and span.replace(" ", "") == phrase.replace(" ", ""):
-                continue
-            if not (other[0] == key[0] or other[-1] == key[-1]):
+            if len(other) > len(key) + 1:
+                break
+            if len(other) < max(2, len(key) - 1) or span.strip() != span or span[0] in _LOOSE_ENDS \
+                    or span[-1] in _LOOSE_ENDS or _QUESTION_WORD_ZH.search(span) \
+                    or any(c in span for c in "，,。？?！!；;：:“”\"'「」（）()") \
+                    or span.replace(" ", "") in compact or not (other[0] == key[0] or other[-1] == key[-1]):
                 continue
             shared = sum(min(other.count(ch), key.count(ch)) for ch in set(key))
-            if shared * 2 < max(len(key), len(other)) or span.replace(" ", "") == phrase.replace(" ", ""):
-                continue
-            best.append((shared / max(len(key), len(other)), start, end))
+            if shared * 2 >= max(len(key), len(other)):
+                best.append((shared / max(len(key), len(other)), abs(len(other) - len(key)), start, end))
     if not best:
         return None
-    best.sort(key=lambda b: (-b[0], b[2] - b[1]))
-    if len(best) > 1 and best[1][0] == best[0][0] and (best[1][1], best[1][2]) != (best[0][1], best[0][2]) \
-            and not (best[1][1] <= best[0][1] and best[0][2] <= best[1][2]):
+    # The most alike, then the closest in length (左对齐 over 对齐 for 右对齐).
+    best.sort(key=lambda b: (-b[0], b[1]))
+    if len(best) > 1 and best[1][:2] == best[0][:2]:
         return None
-    return best[0][1], best[0][2]
+    return best[0][2], best[0][3]
 
 
 # 什么别名 / 哪个命令 / 哪种格式: the kind of thing a question asks for.
-_ASKED_KIND = re.compile(r"(?:什么|哪一?[个种款类条项本份部家位])\s*([\u4e00-\u9fff]{1,4})")
-_DEMONSTRATIVE = re.compile(r"(?:这个|那个|这种|那种|这一|该|此)\s*")
+_ASKED_KIND = re.compile(r"(?:什么|哪一?[个种款类条项本份部家位])\s*([\u4e00-\u9fff]{2,4})")
+# 这个/那个/该/此 before the kind (not the 该 of 应该, the 此 of 因此).
+_DEMONSTRATIVE = r"(?:这个|那个|这种|那种|这一|(?<![应活])该|(?<![因由从彼如])此)\s*"
+
+
+# Kinds a Chinese name answers (公司 -> 华为), whatever Latin terms the answer also writes.
+_NAMED_KINDS = {"公司", "企业", "厂商", "机构", "组织", "国家", "人物", "城市", "大学"}
+
+
+def _answer_names(answer: str, last: str, lang: str, cues: set) -> list[str]:
+    """What an earlier answer named that its question did not: its answer phrase (dh_make
+    for "which command"), else its first new Latin name, else its first new Chinese noun.
+    A list's phrase is a clause of items, so a list answer gives no phrase."""
+    in_question = last.lower()
+    phrase = _answer_phrase(answer, last, lang) if Cue.LIST not in cues else None
+    latin = [e for e in _entities(answer, latin=True)
+             if e.lower() not in in_question and e.lower() not in _EN_QUESTION_WORDS and not e.isdigit()]
+    return [phrase] if phrase else latin or [e for e in _entities(answer, False) if e.lower() not in in_question]
 
 
 def _named_by_answer(question: str, last: str, last_answer: str | None, lang: str) -> str | None:
     """``question`` with 这个/那个/该 + a kind the previous question asked for (什么别名 ->
-    这个别名) replaced by what the previous answer named (dquilt 别名); None when the question
-    has no such phrase or the answer names nothing short."""
+    这个别名) replaced by what the previous answer named (dquilt别名); None when the question
+    has no such phrase or the answer names nothing."""
     if lang != "zh" or detect_language(last) != "zh":
         return None
     answer = _answer_text(last_answer)
@@ -333,20 +357,25 @@ def _named_by_answer(question: str, last: str, last_answer: str | None, lang: st
         return None
     import jieba
 
+    cues = question_cues(last, lang)
+    if cues & {Cue.YEAR, Cue.TIME, Cue.NUMBER, Cue.MONEY, Cue.UNIT, Cue.LIMIT}:
+        return None  # 什么时候 asks for a time: 那个时候 is that time, not a thing the answer named
     for m in _ASKED_KIND.finditer(last):
         # The kind is the first word after the question word (什么别名 -> 别名, 哪个目录下 -> 目录).
-        kind = next((w for w in jieba.lcut(m.group(1)) if len(w) >= 1), "")
-        if len(kind) < 2 and not is_cjk(kind[:1]):
+        kind = jieba.lcut(m.group(1))[0]
+        if len(kind) < 2:
             continue
-        d = re.search(_DEMONSTRATIVE.pattern + re.escape(kind), question)
+        d = re.search(_DEMONSTRATIVE + re.escape(kind), question)
         if not d:
             continue
-        # The answer phrase, else the first name the answer adds (what _referents picks).
-        phrase = _answer_phrase(answer, last, lang) or next(
-            (e for e in _entities(answer, latin=True) if e.lower() not in last.lower() and not e.isdigit()), None)
-        if not phrase:
+        names = _answer_names(answer, last, lang, cues)
+        if kind in _NAMED_KINDS:  # 这个公司 is a company the answer names (华为), not its Latin term
+            names = [e for e in _entities(answer, False) if e not in last] or names
+        if not names:
             return None
-        return question[:d.start()] + f"{phrase} {kind}" + question[d.end():]
+        name = names[0]
+        joined = name + kind if is_cjk(name[-1]) else f"{name} {kind}"
+        return question[:d.start()] + joined + question[d.end():]
     return None
 
 
@@ -360,9 +389,12 @@ def followup_candidates(question: str, history: Sequence[Any] | None) -> list[st
     """Standalone rewrites of a follow-up, the likeliest first (``[question]`` when it is
     not one).
 
-    Four rules, each narrow on purpose (a standalone question must never be rewritten):
-    a bare ``X呢`` / ``what about X`` swaps X into the previous question, or, when that has
-    nothing of X's kind, asks about X in the previous question's topic; a leading subject
+    Five rules, each narrow on purpose (a standalone question must never be rewritten):
+    a bare ``X呢`` / ``what about X`` (also 反过来X呢, 如果是X呢) puts X in place of the
+    previous question's variant of it (填 2 呢 after …填 4…: :func:`_parallel_span`) or its
+    entity of X's kind, or, when it has neither, asks about X in the previous question's
+    topic; 这个/那个 + the kind the previous question asked for (这个别名 after 什么别名) is
+    what the previous answer named (:func:`_named_by_answer`); a leading subject
     pronoun (它/他/其, it/they) is replaced by its referent (:func:`_referents`: the entity the
     previous answer named, or the previous question's topic; one rewrite per candidate); a
     very short question without any entity of its own (为什么？), or one that asks for another
@@ -391,7 +423,7 @@ def followup_candidates(question: str, history: Sequence[Any] | None) -> list[st
     m = (_WHAT_ABOUT_ZH if lang == "zh" else _WHAT_ABOUT_EN).match(q)
     if m and not (lang == "zh" and _QUESTION_WORD_ZH.search(m.group(1))) \
             and not (lang == "en" and _QUESTION_START_EN.match(m.group(1).strip())) \
-            and m.group(1).strip().lower() not in _CONTINUATIONS:
+            and m.group(1).strip().lower() not in _CONTINUATIONS and m.group(1).strip() not in _SIDE_WORDS:
         new_entity = m.group(1).strip()
         # Windows 上呢 after …在 Linux 上存放在哪个目录: the entity that stands before the same
         # locative in the previous question is the one swapped.

@@ -14,7 +14,7 @@ import re
 from typing import Sequence
 
 from .cues import (_CN_NUM, _DEFINITION, _MONEY, _NUMBER, _TIME, _VERSION, _YEAR, Cue, asks_for_name, commands,
-                   named_commands, question_cues)
+                   mask_references, named_commands, question_cues)
 from .text import content_terms, fold, is_cjk, normalize, simplified
 
 # The phrase patterns are the cue patterns made to take the whole value: a full date
@@ -77,7 +77,8 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
         if cue not in cues or (pattern is _FRACTION and not _ASKS_SHARE.search(q) and "分之" not in view):
             continue
         found: list[tuple[int, int]] = []
-        for m in pattern.finditer(view):
+        # A count's phrase is never a cross-reference (参阅第 3.4 节，至少需要 128MB 内存).
+        for m in pattern.finditer(mask_references(view) if pattern is _NUMBER else view):
             start = m.start()
             if pattern is _MODEL_NAME:
                 while start < m.end() - 1 and view[start] in _LEADING_FUNCTION:

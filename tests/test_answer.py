@@ -172,7 +172,15 @@ def test_a_variant_of_a_phrase_of_the_previous_question_takes_its_place():
         "ADDRESS 函数的 Abs 参数填 2，得到的是什么引用？")
     assert resolve_followup("反过来从左往右拖呢？", ["在编辑器里从右向左拖出选择框，会选中哪些对象？"]) == (
         "在编辑器里从左往右拖出选择框，会选中哪些对象？")
-    assert resolve_followup("那中国科技体系呢？", ["其中美元科技体系以什么为核心？"]) != "其中国科技体系以什么为核心？"
+    assert resolve_followup("那中国科技体系呢？", ["其中美元科技体系以什么为核心？"]) == "其中中国科技体系以什么为核心？"
+    # The closest in length of equally alike spans (左对齐, not 对齐), never a question word
+    # (哪一年), a span on a particle (了文心一言, 上海的) or a phrase the question has already.
+    assert resolve_followup("换成右对齐呢？", ["怎么设置左对齐？"]) == "怎么设置右对齐？"
+    assert resolve_followup("那上海交大呢？", ["上海的人口是多少？"]) == "上海交大的人口是多少？"
+    assert resolve_followup("那华为公司呢？", ["华为的芯片叫什么？"]) == "华为公司的芯片叫什么？"
+    assert "哪一年" in resolve_followup("那一年呢？", ["百度在哪一年推出了文心一言？"])
+    assert resolve_followup("反过来呢？", ["在编辑器里从右向左拖出选择框，会选中哪些对象？"]) == (
+        "在编辑器里从右向左拖出选择框，会选中哪些对象？ 反过来呢？")
     # Nothing alike in the previous question: the rules before this one apply.
     assert resolve_followup("那H20呢？", ["A800是哪一年推出的？"]) == "H20是哪一年推出的？"
     assert resolve_followup("那取消保留呢？", ["用 apt 怎样把软件包设为“保留”？"]).startswith("关于取消保留")
@@ -188,6 +196,15 @@ def test_this_kind_is_what_the_previous_answer_named():
     assert resolve_followup("用这个别名的时候，补丁放在哪？", [("它叫什么别名？", "抱歉，文档中没有找到能回答这个问题的内容。")]) \
         == "用这个别名的时候，补丁放在哪？"
     assert "dquilt" not in resolve_followup("这个目录在哪里？", history)
+    # A one-character kind (用) or the 该 of 应该 is no such phrase; 那个时候 after 什么时候 is
+    # that time; 这个公司 is the company the answer names, not its Latin term.
+    assert resolve_followup("这个用法在哪里有说明？", [("quilt 是做什么用的？", "quilt 是补丁工具。[1]")]) == (
+        "这个用法在哪里有说明？")
+    assert resolve_followup("我应该工具箱放哪？", [("用什么工具？", "调用 dh_make 命令：[1]")]) == "我应该工具箱放哪？"
+    assert resolve_followup("那个时候还有别的芯片吗？", [("CUDA是什么时候推出的？", "2006 年推出 CUDA。[1]")]) == (
+        "那个时候还有别的芯片吗？")
+    assert resolve_followup("这个公司的总部在哪？", [("昇腾是哪家公司推出的？", "华为推出了昇腾系列 AI 芯片。[1]")]) == (
+        "华为公司的总部在哪？")
 
 
 def test_a_pronoun_with_several_referents_keeps_the_rewrite_the_corpus_answers_best(assistant):
@@ -261,12 +278,19 @@ def test_cues():
 def test_a_quantity_may_be_in_a_latin_unit_and_a_cross_reference_is_none():
     """810MB answers 多少内存; 参阅第 3.4 节, 第 7 章 and a footnote mark ［22］ point elsewhere."""
     assert sentence_has(Cue.NUMBER, "图形安装程序需要更多的内存才能运行：810MB")
-    assert sentence_has(Cue.NUMBER, "至少 1 GiB 空间") and sentence_has(Cue.NUMBER, "96 dpi")
+    assert sentence_has(Cue.NUMBER, "60fps 的视频") and sentence_has(Cue.NUMBER, "7200rpm 的硬盘")
     assert not sentence_has(Cue.NUMBER, "注意这是最小的数字，要了解实际的情况，参阅第 3.4 节 “满足最低的硬件要求”。")
     assert not sentence_has(Cue.NUMBER, "检查并口的 BIOS 设置（参阅 第 7 章 引导进入新的 Debian 系统）")
     assert not sentence_has(Cue.NUMBER, "选择该菜单项重新配置。［22］ 参阅 5.1.5 节")
     assert not sentence_has(Cue.NUMBER, "推出了H20芯片") and not sentence_has(Cue.NUMBER, "5G 网络")
     assert sentence_has(Cue.NUMBER, "常用的值为 io=0x378，irq=7。")
+    # A bracketed count or a section's 节 that is no section stays a quantity.
+    assert sentence_has(Cue.NUMBER, "保留 [10] 个副本") and sentence_has(Cue.NUMBER, "用 1.5 节电池")
+    # The answer phrase of a count is the quantity, not the cross-reference before it.
+    from app.keyphrase import key_span
+    text = "参阅第 3.4 节，至少需要 128MB 内存。"
+    span = key_span(text, "安装至少需要多少内存？", "zh")
+    assert text[span[0]:span[1]] == "128MB"
 
 
 def test_a_quantity_asked_in_a_unit_needs_a_number_in_that_unit():
@@ -379,6 +403,8 @@ def test_a_how_to_question_asks_for_an_instruction_or_a_command():
     assert Cue.STEPS in question_cues("写之前怎么确认 U 盘对应的是哪个设备名？", "zh")
     assert Cue.STEPS in question_cues("怎么挂载加密的卷？", "zh")
     assert Cue.STEPS not in question_cues("怎么进入那个修复用的模式？", "zh")  # measured: a mode is described
+    assert Cue.STEPS not in question_cues("这个程序怎么运行的？", "zh")  # how it works, explained
+    assert Cue.STEPS not in question_cues("怎么登录不了？", "zh")  # a fault, not a task
     assert sentence_has(Cue.STEPS, "要显示系统引导时 systemd 的默认目标，请执行 systemctl get-default")
     assert sentence_has(Cue.STEPS, "卸载一个软件包（包括配置文件）：dpkg --purge foo。")
     assert sentence_has(Cue.STEPS, "您可以使用 cron-apt；这一工具定期升级系统。")

@@ -109,6 +109,9 @@ def test_expansion_looks_up_the_noun_of_an_ize_verb_and_the_verb_of_an_agent_nou
     # localized -> localization -> 本地化 (the dictionary glosses the noun, not the verb).
     assert "本地化" in x.expand("How many languages is the installer localized into?")
     assert lookup_forms("installers")[-1] == "install" and "localization" in lookup_forms("localized")
+    assert "compile" in lookup_forms("compiler") and "localisation" in lookup_forms("localised")
+    # A short stem is no verb: number, folder and master are no numb, fold, mast.
+    assert lookup_forms("number") == ["number"] and lookup_forms("folder") == ["folder"]
 
 
 def test_expansion_leaves_out_words_that_carry_no_topic():
@@ -116,6 +119,10 @@ def test_expansion_leaves_out_words_that_carry_no_topic():
     x = CrossLingual(lex)
     terms = x.expand("Which tool should I use during the installation?")
     assert "工具" in terms and "应该" not in terms and "之中" not in terms
+    # Capitalised inside the question, a function word is a name: the month May.
+    lex = _lexical("该版本于五月发布。")
+    assert "五月" in CrossLingual(lex).expand("What was released in May?")
+    assert "五月" not in CrossLingual(lex).expand("May I see what was released?")
 
 
 def test_latin_names_in_a_chinese_question_are_read_as_the_corpus_writes_them():
