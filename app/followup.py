@@ -284,9 +284,13 @@ def _word_bounds(text: str) -> set[int]:
     for tok in jieba.lcut(text):
         at += len(tok)
         bounds.add(at)
-    kind = lambda ch: "d" if ch.isdigit() else "l" if ch.isascii() and ch.isalpha() else "c" if is_cjk(ch) else "o"
-    bounds.update(i for i in range(1, len(text)) if kind(text[i - 1]) != kind(text[i]))
+    bounds.update(i for i in range(1, len(text)) if _char_kind(text[i - 1]) != _char_kind(text[i]))
     return bounds
+
+
+def _char_kind(ch: str) -> str:
+    """d(igit), l(atin letter), c(hinese) or o(ther)."""
+    return "d" if ch.isdigit() else "l" if ch.isascii() and ch.isalpha() else "c" if is_cjk(ch) else "o"
 
 
 def _parallel_span(phrase: str, last: str) -> tuple[int, int] | None:
