@@ -568,6 +568,9 @@ class ExtractiveAnswerer:
         if len(out) == 1 and pos + 1 < len(idxs) and self._same_paragraph(p, out[0], idxs[pos + 1]) \
                 and len(recs[out[0]].text) + len(recs[idxs[pos + 1]].text) <= self.config.context_next_chars:
             out.append(idxs[pos + 1])
+        key = self._key_line(out[0])
+        if key is not None:
+            out.insert(0, key)
         last = recs[out[-1]].text.rstrip()
         # The sentence announcing a list (…有多个网络模式：) may be quoted with its first item
         # as a pair: the items go on after the pair.
@@ -592,6 +595,19 @@ class ExtractiveAnswerer:
             if nxt and len(recs[nxt[0]].text) <= self.config.context_next_chars:
                 out.append(nxt[0])
         return out
+
+    def _key_line(self, idx: int) -> int | None:
+        """The line just above sentence ``idx`` when it is the key that the sentence
+        describes: a definition list's term on a line of its own (a man page's ``skip=blocks``
+        or ``-t, --sort=time`` over its description), else None. The description alone does
+        not say which option or term it is about."""
+        recs = self.sentences.records
+        prev = self.sentences.previous(idx)
+        if prev is None or recs[prev].source != recs[idx].source or recs[idx].char_start - recs[prev].char_end > 2:
+            return None
+        if not _KEY_LINE.fullmatch(recs[prev].text.strip()) or _KEY_LINE.fullmatch(recs[idx].text.strip()):
+            return None
+        return prev
 
     def _list_items(self, out: list[int]) -> tuple[list[int], set[int]]:
         """``out`` with the other items of the lists its sentences belong to, in document
@@ -925,6 +941,13 @@ def _has_word(text: str, word: str) -> bool:
     """Whether ``text`` holds ``word``, or the word under its one-character modifier
     (它们的作者 answers a question about the 原作者)."""
     return word in text or (_modified(word) and word[1:] in text)
+
+
+#: A definition list's term on a line of its own: an option or options (-t, --sort=time,
+#: -a, --all), an assignment (skip=blocks) or one identifier (noerror, PMT); not a command
+#: line, a label in brackets or a sentence.
+_KEY_LINE = re.compile(r"-{1,2}[A-Za-z0-9?][^\s,]*(?:,?\s+-{1,2}[A-Za-z0-9?][^\s,]*)*(?:\s+[A-Za-z_<\[][^\s]*)?"
+                       r"|[A-Za-z_][\w.+\-]*(?:=[^\s]*)?")
 
 
 def _novel_chars(text: str, terms: Sequence[str]) -> int:

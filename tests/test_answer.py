@@ -907,3 +907,36 @@ def test_only_a_sentence_that_ends_by_announcing_brings_what_follows():
         assert _ANNOUNCES_END.search(announces), announces
     for says in ("会议定于下午三点。", "气温降到零度以下。", "年龄在 18 岁以下。", "结果如下图所示。", "然后执行第二步。"):
         assert not _ANNOUNCES_END.search(says), says
+
+
+def test_a_description_is_quoted_with_the_option_it_describes(project, assistant):
+    """A manual's definition list sets the option (``-r, --reverse``, ``bs=bytes``) on a line
+    of its own above its description: the description alone does not say which option it
+    is, so the answer quotes the key line with it. A command line or a sentence above a
+    paragraph is no such key."""
+    from app import Assistant
+    from app.answer import _KEY_LINE
+    from app.config import load_config
+    from ingest import ingest
+
+    from .conftest import write_config
+
+    (project / "corpus" / "tool.1.txt").write_text(
+        "TOOL(1)\n\n选项\n"
+        "       -r, --reverse\n              按相反的顺序输出结果。\n\n"
+        "       bs=bytes\n              一次读和写 bytes 字节，默认是 512 字节。\n\n"
+        "       --color[=WHEN]\n              用颜色区分文件类型，WHEN 可以是 never、always 或 auto。\n\n"
+        "例子\n       tool -r list.txt\n       把 list.txt 的行倒过来打印到标准输出。\n",
+        encoding="utf-8")
+    cfg = load_config(write_config(project, answer={"min_score": -1}))
+    ingest(cfg, progress=False, embedder=assistant.embedder)
+    mine = Assistant(cfg, embedder=assistant.embedder)
+
+    assert "--reverse" in mine.ask("怎样让结果按相反的顺序输出？").text
+    assert "bs=bytes" in mine.ask("一次读写多少字节由哪个参数决定？默认是多少？").text
+    assert "--color" in mine.ask("怎么用颜色区分不同的文件类型？").text
+    for key in ("-r, --reverse", "bs=bytes", "--color[=WHEN]", "-f FILE", "noerror", "PMT"):
+        assert _KEY_LINE.fullmatch(key), key
+    for not_key in ("tool -r list.txt", "apt-get install foo", "Click Apply.", "「示例」", "LIBS = -lfoo -lbar",
+                    "Distributor ID: Debian"):
+        assert not _KEY_LINE.fullmatch(not_key), not_key
