@@ -875,7 +875,7 @@ class ExtractiveAnswerer:
                 expanded, items = self._list_items(expanded)
             expanded = [i for i in expanded if i not in used]
             named = self._section_name(expanded, question, language) if not follows else None
-            if named is not None and named not in used:
+            if named is not None and named not in used and named not in expanded:
                 expanded.insert(0, named)
             else:
                 named = None
