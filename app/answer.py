@@ -603,8 +603,9 @@ class ExtractiveAnswerer:
         not say which option or term it is about."""
         recs = self.sentences.records
         prev = self.sentences.previous(idx)
-        if prev is None or recs[prev].source != recs[idx].source or recs[idx].char_start - recs[prev].char_end > 2:
-            return None
+        if prev is None or recs[prev].heading or recs[prev].source != recs[idx].source \
+                or recs[idx].char_start - recs[prev].char_end > 2:
+            return None  # a heading is quoted only when the question asks for a name (_section_name)
         if not _KEY_LINE.fullmatch(recs[prev].text.strip()) or _KEY_LINE.fullmatch(recs[idx].text.strip()):
             return None
         return prev
