@@ -18,7 +18,8 @@ from .embeddings import Embedder, make_embedder
 from .errors import AssistantError, EmptyQuestionError, InvalidRequestError
 from .keyphrase import key_span
 from .followup import (back_reference, followup_candidates, is_continuation, may_depend_on_history,
-                       part_rewrites, previous_turns, quoted_runs, split_subquestions, subquestion_parts)
+                       part_rewrites, previous_turns, quoted_runs, search_context, split_subquestions,
+                       subquestion_parts)
 from .passages import Answer, Passage, StreamStep
 from .retrieval import Retriever
 from .store import ChunkStore, IndexInfo
@@ -357,12 +358,20 @@ class Assistant:
                 log.warning("follow-up not condensed by the LLM (%s); using the offline rules", exc)
         candidates = [resolved] if resolved is not None else followup_candidates(question, history)
         language = detect_language(question)
+        # A follow-up left as asked that points back (这样会丢东西吗？) is also searched together
+        # with the previous question, and answered on its own words either way.
+        context = search_context(question, history) if candidates == [question] and not follows else None
+        searches: list[tuple[str, str | None]] = [(c, None) for c in candidates]
+        if context:
+            searches.append((question, context))
         best: PreparedQuestion | None = None
         best_score = -math.inf
-        for rewrite in candidates:
+        limit = self.config.answer.max_question_chars
+        for rewrite, search in searches:
             # The rewrite may pull in a long earlier turn: the length limit applies to it too.
-            prepared = self._retrieve_for(rewrite[: self.config.answer.max_question_chars], language, top_k, sources)
-            if len(candidates) == 1:
+            prepared = self._retrieve_for(rewrite[:limit], language, top_k, sources,
+                                          search=search[:limit] if search else None)
+            if len(searches) == 1:
                 best = prepared
                 break
             # A pronoun with several possible referents: keep the rewrite the corpus answers
@@ -377,9 +386,19 @@ class Assistant:
             best.follows, best.follows_by = follows, follows_by
         return best
 
-    def _retrieve_for(self, resolved: str, language: str, top_k: int | None, sources: Sequence[str] | None
-                      ) -> PreparedQuestion:
-        """Expansion, embedding and retrieval for one standalone question."""
+    def _retrieve_for(self, resolved: str, language: str, top_k: int | None, sources: Sequence[str] | None,
+                      search: str | None = None) -> PreparedQuestion:
+        """Expansion, embedding and retrieval for one standalone question; with ``search``,
+        the passages are those found for that text (the question with its conversation),
+        weighed by their similarity to the question itself."""
+        if search is not None:
+            found = self._retrieve_for(search, language, top_k, sources)
+            qvec = self._embed_query(resolved)
+            with self._lock:
+                passages = self.retriever.rescore(found.passages, qvec)
+            expansion = self.crosslingual.expand(resolved) if language == "en" else \
+                [t for terms in self.crosslingual.names(resolved).values() for t in terms]
+            return PreparedQuestion(resolved, language, qvec, passages, [], expansion)
         # An English question over Chinese text: its words in the corpus's own terms.
         # A Chinese one: the Latin names it uses that the corpus writes in Chinese (Baidu).
         expansion = self.crosslingual.expand(resolved) if language == "en" else \

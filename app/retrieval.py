@@ -13,6 +13,7 @@ import bisect
 import math
 import re
 from collections import Counter
+from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
@@ -185,6 +186,7 @@ class Retriever:
         #: The sentence index (:class:`app.answer.SentenceIndex`) for the sentence leg; None: off.
         self.sentences = sentences
         self._chunk_of: np.ndarray | None = None
+        self._row_of: dict[str, int] | None = None
 
     def _sentence_leg(self, query_vector: np.ndarray, k: int, sources: Sequence[str] | None
                       ) -> list[tuple[Chunk, float]]:
@@ -227,6 +229,17 @@ class Retriever:
             while pos >= 0 and lst[pos][1] >= r.char_end and lst[pos][0] <= r.char_start:
                 out[i] = lst[pos][2]
                 pos -= 1
+        return out
+
+    def rescore(self, passages: Sequence[Passage], query_vector: np.ndarray) -> list[Passage]:
+        """Copies of ``passages`` (found for another search) with their dense similarity to
+        ``query_vector`` instead, the score the answerer weighs a passage by."""
+        if self._row_of is None:
+            self._row_of = {c.id: j for j, c in enumerate(self.dense.chunks)}
+        out = []
+        for p in passages:
+            row = self._row_of.get(p.id)
+            out.append(replace(p, dense_score=None if row is None else float(self.dense.vectors[row] @ query_vector)))
         return out
 
     def embed_query(self, text: str) -> np.ndarray:

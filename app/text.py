@@ -129,6 +129,35 @@ def _t2s():
     return opencc.OpenCC("s2twp"), opencc.OpenCC("tw2sp")
 
 
+#: Taiwan software terms that OpenCC's round trip leaves apart from the mainland term for
+#: the same thing, or garbles (投影片 -> 投视频, 儲存格 -> 保存格: its segmentation finds
+#: 影片 "video" and 儲存 "save" inside them). Each Taiwan term is written here as its
+#: mainland counterpart, in Traditional characters, before the conversion back to
+#: Simplified. Drawn from the Taiwan and mainland editions of LibreOffice's Calc, Writer,
+#: Math, Basic and common menu help (752 parallel pages; each pair is a word one edition
+#: uses where the other uses the other, counted in both), kept to terms with one meaning
+#: (not 欄/列, which swap "column" and "row"; not 文件, "document" in Taiwan but "file" on
+#: the mainland; not 指令, "command" in Taiwan but "instruction" on the mainland, where
+#: 忽略以上指令 must not read as a question about commands). Both sides of a comparison
+#: are folded, so a question in either wording meets the text in either.
+_TW_TERMS = {
+    "投影片": "幻燈片", "儲存格": "單元格", "試算表": "電子表格", "樞紐分析表": "數據透視表",
+    "功能表": "菜單", "工具列": "工具欄", "索引標籤": "選項卡", "頁籤": "選項卡", "文字方塊": "文本框",
+    "清單方塊": "列表框", "清單": "列表", "文字": "文本", "游標": "光標", "精靈": "嚮導", "註腳": "腳注",
+    "連按兩下": "雙擊", "按兩下": "雙擊", "按一下": "點擊", "單擊": "點擊", "選取": "選擇",
+    "目前": "當前", "變更": "更改", "套用": "應用", "透過": "通過", "參照": "引用", "移除": "刪除",
+    "自訂": "自定義", "喜好設定": "偏好設置", "範例": "示例", "拖曳": "拖動", "鍵入": "輸入",
+    "傳回": "返回", "尋找": "查找", "取代": "替換", "群組": "組合", "重設": "重置", "捲動": "滾動",
+    "另存新檔": "另存為", "漸層": "漸變",
+}
+_TW_TERM = re.compile("|".join(sorted(map(re.escape, _TW_TERMS), key=len, reverse=True)))
+#: The other way, for the question embedded against a Taiwan corpus (:func:`to_traditional`):
+#: the mainland terms that have one Taiwan term.
+_MAINLAND_TERMS = {cn: tw for tw, cn in reversed(_TW_TERMS.items())
+                   if list(_TW_TERMS.values()).count(cn) == 1 and cn not in ("文本", "當前", "應用", "通過", "刪除",
+                                                                             "輸入", "返回", "更改", "選擇", "命令")}
+_MAINLAND_TERM = re.compile("|".join(sorted(map(re.escape, _MAINLAND_TERMS), key=len, reverse=True)))
+
 _HAS_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -143,7 +172,7 @@ def _simplified(text: str) -> str:
     # sentences recur from question to question (the conversion is most of that time).
     # 16k entries: a few MB of sentences, more only for long texts such as whole passages.
     to_tw, to_cn = _t2s()
-    return to_cn.convert(to_tw.convert(text))
+    return to_cn.convert(_TW_TERM.sub(lambda m: _TW_TERMS[m.group()], to_tw.convert(text)))
 
 
 def is_traditional(text: str) -> bool:
@@ -157,7 +186,9 @@ def is_traditional(text: str) -> bool:
 
 def to_traditional(text: str) -> str:
     """``text`` in Taiwan Traditional script and phrasing (OpenCC ``s2twp``)."""
-    return _t2s()[0].convert(text) if _HAS_CJK.search(text) else text
+    if not _HAS_CJK.search(text):
+        return text
+    return _MAINLAND_TERM.sub(lambda m: _MAINLAND_TERMS[m.group()], _t2s()[0].convert(text))
 
 
 @lru_cache(maxsize=1)
@@ -229,7 +260,7 @@ def tokenizer_fingerprint() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     parts = [" ".join(sorted(_STOPWORDS)), " ".join(sorted(_FRAMING | _FRAMING_NEAR)), _LATIN_TOKEN.pattern,
-             "opencc s2twp+tw2sp"]
+             "opencc s2twp+tw2sp", " ".join(f"{k}={v}" for k, v in sorted(_TW_TERMS.items()))]
     for package in ("jieba", "opencc"):
         try:
             parts.append(f"{package}={version(package)}")

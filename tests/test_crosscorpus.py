@@ -14,7 +14,7 @@ from app.followup import previous_turns, resolve_followup
 from app.keyphrase import key_span
 from app.passages import Chunk
 from app.retrieval import LexicalIndex
-from app.text import fold, normalize, tokenize
+from app.text import fold, normalize, to_traditional, tokenize
 from eval.dataset import load_dataset
 from eval.fit import Outcome, best_threshold, rates
 from eval.metrics import Row, abstention_curve, score_question
@@ -33,6 +33,33 @@ def test_fold_maps_traditional_to_simplified_and_keeps_latin():
     assert tokenize("安裝軟體") == tokenize("安装软件")
     # The eval's matching folds too: a Simplified gold answer matches a Traditional quote.
     assert normalize("無法正常工作") == normalize("无法正常工作")
+
+
+def test_taiwan_software_terms_fold_to_the_mainland_ones():
+    """Regression: OpenCC's round trip read 投影片 (slide) as 投 + 视频 (video) and 儲存格
+    (cell) as 保存 + 格, so a mainland 幻灯片 or 单元格 never met the Taiwan text."""
+    assert fold("投影片") == fold("幻灯片") == "幻灯片"
+    assert tokenize("在儲存格中按一下") == tokenize("在单元格中点击")
+    assert fold("功能表") == fold("菜单") and fold("工具列") == fold("工具栏")
+    # 指令 is a command in Taiwan but an instruction on the mainland: it stays apart.
+    assert fold("忽略以上指令") == "忽略以上指令"
+    # A mainland question is embedded in Taiwan wording over a Taiwan corpus.
+    assert to_traditional("怎么删除幻灯片？") == "怎麼刪除投影片？"
+
+
+def test_a_mainland_question_finds_the_taiwan_term(project):
+    from app import Assistant
+    from app.config import load_config
+    from ingest import ingest
+
+    (project / "corpus" / "impress_tw.txt").write_text(
+        "若要刪除投影片，請在投影片瀏覽中選取投影片，然後按 Delete 鍵。\n"
+        "若要變更儲存格的背景，請選擇「格式 - 儲存格」。\n德國正在建造名為JUPITER的超算中心。\n",
+        encoding="utf-8")
+    cfg = load_config(write_config(project))
+    ingest(cfg, progress=False)
+    answer = Assistant(cfg).ask("怎么删除幻灯片？")
+    assert answer.found and "按 Delete 鍵" in answer.text, answer.text
 
 
 def test_simplified_question_over_traditional_text_quotes_the_traditional(project):
@@ -300,6 +327,29 @@ def test_standalone_questions_are_never_rewritten():
     for q in ["华为的异构计算架构叫什么？", "2024年有哪些公司向华为下了大额的昇腾芯片订单？",
               "Which company makes the Kunlun chip?"]:
         assert resolve_followup(q, history) == q
+
+
+def test_a_follow_up_that_points_back_is_also_searched_with_the_previous_question():
+    from app.followup import search_context
+
+    history = [("电脑挂起后按键没反应怎么办？", "如果计算机没反应，尝试按一下电源键。[1]")]
+    assert search_context("这样会丢东西吗？", history) == "电脑挂起后按键没反应怎么办？ 这样会丢东西吗？"
+    assert search_context("Will DRC catch that?", ["What if two zones have the same priority?"]) \
+        == "What if two zones have the same priority? Will DRC catch that?"
+    # Nothing points back, or nothing came before: the question is searched as asked.
+    assert search_context("华为的异构计算架构叫什么？", history) is None
+    assert search_context("这样会丢东西吗？", []) is None
+
+
+def test_the_wider_search_still_answers_the_question_as_asked(assistant):
+    history = [("英伟达在2022年底推出了哪些特供版芯片？", "A800和H800[1]")]
+    question = "这些芯片后来也被禁止出口了吗？"
+    prepared = assistant.prepare(question, history)
+    assert prepared.resolved == question  # never rewritten
+    # Its passages (from either search) are weighed by their similarity to the question itself.
+    vectors = {c.id: v for c, v in zip(assistant.retriever.dense.chunks, assistant.retriever.dense.vectors)}
+    assert np.allclose([p.dense_score for p in prepared.passages],
+                       [float(vectors[p.id] @ prepared.query_vector) for p in prepared.passages], atol=1e-5)
 
 
 def test_chat_messages_pair_questions_with_answers():

@@ -119,6 +119,24 @@ def test_asciidoctor_page_with_a_left_toc_keeps_its_body(tmp_path):
     assert doc.text.count("这是一段很长的正文") == 20
 
 
+def test_help_page_alternatives_by_system_keep_the_default(tmp_path):
+    """Regression: LibreOffice help writes a key that differs by system as hidden
+    alternatives a script picks from, and both stayed in the text: "按 CommandCtrl+F3"."""
+    def switch(*cases):
+        return '<span class="switchinline">' + "".join(
+            f'<span hidden="true" {attr}>{word}</span>' for attr, word in cases) + "</span>"
+    html = ('<html><body><h1>編輯群組</h1><p>選取群組並按 F3 可編輯群組中個別的物件。按 '
+            + switch(('class="MAC" id="MACx_1"', "Command"), ('id="defaultx_1"', "Ctrl"))
+            + '+F3 可結束群組編輯模式。</p><p>Choose '
+            + switch(('class="IMPRESS" id="IMPRESSx_2"', "Slide"), ('id="defaultx_2"', "Page"))
+            + ' - Properties.</p></body></html>')
+    (tmp_path / "groups.html").write_text(html, encoding="utf-8")
+    text = load(tmp_path / "groups.html").text
+    assert "按 Ctrl+F3 可結束群組編輯模式。" in text and "Command" not in text
+    # Alternatives by application both stay, set apart.
+    assert "Choose Slide / Page - Properties." in text
+
+
 def test_chrome_inside_a_content_wrapper_and_long_link_lists_still_go(tmp_path):
     """The share rule spares a layout wrapper named like chrome (ReadTheDocs'
     wy-nav-content-wrap) but not the navigation inside it, nor a table of contents longer

@@ -18,7 +18,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 #: Bump when any extractor's output changes (part of each file's fingerprint).
-LOADER_VERSION = "9"
+LOADER_VERSION = "10"
 
 #: Separator of the levels of a section path.
 SECTION_SEP = " › "

@@ -91,6 +91,34 @@ def _unbox_admonitions(tree) -> None:
             table.getparent().replace(table, cell)
 
 
+# Alternatives a page shows one of, by platform (LibreOffice help: a hidden span per
+# system, picked by a script), and the systems that name them.
+_SWITCH = ('//*[contains(concat(" ", normalize-space(@class), " "), " switchinline ")'
+           ' or contains(concat(" ", normalize-space(@class), " "), " switch ")]')
+_PLATFORMS = {"MAC", "WIN", "UNIX", "UNX", "LINUX"}
+
+
+def _resolve_switches(tree) -> None:
+    """LibreOffice help writes a word that differs by system or application as hidden
+    alternatives, of which a script shows one: ``<span class="switchinline"><span hidden
+    class="MAC">Command</span><span hidden id="default…">Ctrl</span></span>``. Read as
+    text every alternative stayed, run together (``CommandCtrl+F3``, ``SlidePage``). The
+    platform cases go when there is a default (the key most readers press); alternatives by
+    application (Impress ``Slide``, otherwise ``Page``) both stay, set apart by " / "."""
+    for switch in tree.xpath(_SWITCH):
+        cases = [c for c in switch if isinstance(c.tag, str) and c.get("hidden") is not None]
+        if len(cases) < 2:
+            continue
+        if any(c.get("id", "").startswith("default") for c in cases):
+            for c in cases:
+                if c.get("class", "").strip().upper() in _PLATFORMS:
+                    c.drop_tree()
+            cases = [c for c in cases if c.getparent() is switch]
+        if switch.tag.lower() == "span":
+            for c in cases[:-1]:
+                c.tail = " / " + (c.tail or "")
+
+
 def html_blocks(html: str, stats: ExtractStats) -> list[Block]:
     """Blocks of an HTML document (already decoded to str)."""
     import lxml.html
@@ -107,6 +135,7 @@ def html_blocks(html: str, stats: ExtractStats) -> list[Block]:
         el.drop_tree()
     _prune(tree, stats)
     _unbox_admonitions(tree)
+    _resolve_switches(tree)
     rules = {f"h{i}": [f"h{i}"] for i in range(1, 7)}
     rules.update({"table": ["table"], "pre": ["pre"], "caption": ["caption"], "figcaption": ["caption"]})
     # "strict" keeps inline elements inline and adds no decorative padding.
