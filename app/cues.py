@@ -32,6 +32,8 @@ class Cue(str, Enum):
     UNIT = "unit"
     #: A key or key combination to press (按什么键, 快捷键是什么, which keyboard shortcut).
     KEY = "key"
+    #: The menu a command is in (在哪个菜单下, which menu): the answer writes a menu path.
+    MENU = "menu"
 
 
 # What makes 几 no question of how many (哪几条 which, 好几条 several, 这几条 these, 前几年 the first few).
@@ -64,9 +66,11 @@ _ZH_CUES = [
     (Cue.STEPS, re.compile(r"(?<!是)(怎么|如何|怎样)(?:才能|来|去)?(?:查看|显示|设置|安装|配置|修改|删除|卸载|升级|编译|启动|停止"
                            r"|禁用|启用|创建|添加|替换|打包|构建|打开|关闭|连接|插入|移动|保存|导出|导入|隐藏|切换|更改|调整"
                            r"|编辑|输入|打印|复制|重命名|恢复|还原|撤销|加密|锁定|解锁|确认|检查|查找|挂载|格式化"
-                           r"|引导|登录|重启|下载|写入|刻录|备份|运行|执行|退出|修复)(?!的|不[了能到上动])"
+                           r"|引导|登录|重启|下载|写入|刻录|备份|运行|执行|退出|修复"
+                           r"|新建|新增|定义|命名|合并|拆分|排序|筛选|冻结|对齐|旋转|填充|清除)(?!的|不[了能到上动])"
                            r"(?![^，,。？?]{0,4}(?:市场|局面|经济|政策|关系|大门|僵局))"
                            r"|该怎么做|(?:用|执行|运行|输入)(?:什么|哪个|哪条)命令")),
+    (Cue.MENU, re.compile(r"(?:哪个|哪一个|什么|哪)(?:个)?菜单")),
 ]
 _EN_CUES = [
     (Cue.YEAR, re.compile(r"\b(which|what) year\b|\bin what year\b|\bwhen\b.*\b(founded|launched|released|born)\b", re.I)),
@@ -86,6 +90,7 @@ _EN_CUES = [
     (Cue.KEY, re.compile(r"\b(?:which|what) (?:keyboard )?(?:shortcuts?|hotkeys?|key combinations?|key sequences?"
                          r"|keystrokes?)\b|\b(?:which|what) keys? (?:do|should|can|must) (?:i|you|we|one) (?:press|hit|type)\b"
                          r"|\bpress (?:which|what) keys?\b|\bwhich keys?\s*\?", re.I)),
+    (Cue.MENU, re.compile(r"\b(?:which|what) menu\b|\bwhere in the menus?\b", re.I)),
 ]
 
 # Digits may stand apart from their unit: many Chinese documents space Latin and digits off
@@ -367,14 +372,15 @@ _KEY = re.compile(r"(?<![A-Za-z])(?:Ctrl|Control|Shift|Alt|AltGr|Super|Meta|Cmd|
                   r"|F\d{1,2})(?![A-Za-z])|(?<![A-Za-z0-9])[A-Z][A-Za-z]*\s?\+\s?[A-Za-z0-9↑↓←→;,.]|回车|空格键|退格|[A-Za-z0-9]\s?键")
 # An instruction: what to run or use (请执行, 可以使用, 只需).
 # 可以使用它来… says what a thing is for (它 is the thing), not what to use.
-# In a program's manual the instruction is a GUI action: a menu path (「插入 - 页眉」, 图像 → 剪裁),
+# In a program's manual the instruction is a GUI action: a menu path (「插入 - 页眉」, 图像 → 剪裁,
+# [工具] - [目標搜尋] in LibreOffice's Taiwan help),
 # a labelled control to click or choose (单击「确定」, 选择 "覆盖锁定"), a key to press (按 F5,
 # 按回车键; not 按“先到先得”的原则 or 按空格分隔), or an English step (Press Delete…, Switch the X
 # switch to on, 2. Click Apply; not "Open source…", "Check out…").
 _INSTRUCTION = re.compile(r"请(?:执行|运行|使用|输入|安装|编辑|查看|参见)|可以(?:使用|用|运行|执行|通过|输入)(?![它他她这那此其]|\s*[它他她这那此其])"
                           r"|可使用|只需|以下命令|如下命令"
-                          r"|(?:选择|单击|点击|双击|右击|右键单击|勾选|选中|打开|启用|取消选择)\s*[「“\"【]"
-                          r"|\S\s*[→›]\s*\S|\S -> \S|「[^」]+\s[-–]\s[^」]+」"
+                          r"|(?:选择|单击|点击|双击|右击|右键单击|勾选|选中|打开|启用|取消选择)\s*[「“\"【\[]"
+                          r"|\S\s*[→›]\s*\S|\S -> \S|「[^」]+\s[-–]\s[^」]+」|\[[^\[\]]+\]\s?[-–]\s?\[[^\[\]]+\]"
                           r"|^(?:\d+\.\s*)?(?:Press|Click|Double-click|Right-click|Select|Choose|Switch|Toggle|Go to|Drag|Tap"
                           r"|Uncheck|Enable|Disable|Hold down|(?:Open|Check) (?:the|a|an|your)|Check that)\b"
                           rf"|按(?:下|住)?\s*(?:{_KEY.pattern})")
@@ -388,7 +394,11 @@ _NOT_A_NAME = {"following", "same", "above", "below", "new", "next", "previous",
                "main", "actual", "original", "right", "correct", "proper", "corresponding", "appropriate",
                "relevant", "specific", "given", "said", "entire", "old", "latest", "usual", "standard", "one",
                "this", "that", "each", "every", "any", "some", "such", "full", "final", "second", "third"}
-_SENTENCE_PATTERNS = {Cue.KEY: _KEY, Cue.LIMIT: _LIMIT, Cue.VERSION: _VERSION, Cue.YEAR: _YEAR, Cue.TIME: _TIME, Cue.NUMBER: _NUMBER, Cue.MODEL: _MODEL,
+# A menu path: 「插入 - 页眉」, [工具] - [目標搜尋] (LibreOffice's Taiwan help), 图像 → 剪裁,
+# Format - Conditional - Condition, or a menu named (在「工具」菜单中).
+_MENU_PATH = re.compile(r"「[^」]+\s?[-–]\s?[^」]+」|\[[^\[\]]+\]\s?[-–]\s?\[[^\[\]]+\]|\S\s*[→›]\s*\S"
+                        r"|\b[A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)? - [A-Z]|菜单|\bmenu\b")
+_SENTENCE_PATTERNS = {Cue.MENU: _MENU_PATH, Cue.KEY: _KEY, Cue.LIMIT: _LIMIT, Cue.VERSION: _VERSION, Cue.YEAR: _YEAR, Cue.TIME: _TIME, Cue.NUMBER: _NUMBER, Cue.MODEL: _MODEL,
                       Cue.MONEY: _MONEY, Cue.DEFINITION: _DEFINITION, Cue.LIST: _LIST}
 
 

@@ -818,3 +818,28 @@ def test_a_chinese_question_is_answered_from_an_untranslated_english_sentence(pr
     assert CrossLingual.says_in_english(word_forms("Open the Settings panel."), (("setting",),))
     answer = mine.ask("远程共享桌面时，防火墙需要开放哪个端口？")
     assert answer.found and "5900" in answer.text
+
+
+def test_a_question_asking_for_the_menu_is_answered_with_the_menu_path(project):
+    """The sentence naming the command's menu path answers "which menu", not the one about
+    the dialog it opens: LibreOffice's Taiwan help writes paths as [工具] - [目標搜尋]."""
+    from app import Assistant
+    from app.config import load_config
+    from app.cues import Cue, question_cues, sentence_has
+    from ingest import ingest
+
+    assert Cue.MENU in question_cues("单变量求解在哪个菜单下？", "zh")
+    assert Cue.MENU in question_cues("Where in the menus do I go to write a macro?", "en")
+    assert sentence_has(Cue.MENU, "將游標放在儲存格中，並選擇 [工具] - [目標搜尋]。")
+    assert sentence_has(Cue.MENU, "Choose Format - Conditional - Condition.")
+    assert not sentence_has(Cue.MENU, "按一下 [是] 在儲存格中輸入帶變數值的結果。")
+    (project / "corpus" / "goalseek.txt").write_text(
+        "套用目標搜尋\n\n藉助目標搜尋，您可以計算一個值，此值作為公式的一部分，可以得到您所指定的公式結果。\n\n"
+        "1. 將游標放在包含利息 I 的儲存格中，並選擇 [工具] - [目標搜尋]。螢幕上會顯示 [目標搜尋] 對話方塊。\n"
+        "2. 在 [目標值] 文字方塊中輸入公式的預期結果。\n"
+        "螢幕上會顯示一個對話方塊通知您「目標搜尋」成功。按一下 [是] 在儲存格中輸入帶變數值的結果。\n"
+        "德國正在建造名為JUPITER的超算中心。\n", encoding="utf-8")
+    cfg = load_config(write_config(project))
+    ingest(cfg, progress=False)
+    answer = Assistant(cfg).ask("Which menu is Goal Seek in?")
+    assert answer.found and "[工具] - [目標搜尋]" in answer.text, answer.text
