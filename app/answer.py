@@ -530,7 +530,7 @@ class ExtractiveAnswerer:
 
     def _expand(self, cand: ScoredSentence, cues: set[Cue] | frozenset[Cue] = frozenset()) -> list[int]:
         """Add the context a reader needs: the antecedent of a leading 这/那/它 (in either
-        script, two steps back at most, from the chunk before when the passage starts with
+        script; in English a leading It/This, or "this key combination" anywhere; two steps back at most, from the chunk before when the passage starts with
         the sentence); else, for a
         lone sentence, the next one of its paragraph when both are short
         (``answer.context_next_chars``): documents often answer in the sentence after the
@@ -551,7 +551,7 @@ class ExtractiveAnswerer:
             and not any("、" in recs[i].text for i in out)
         # The antecedent may itself refer back (它… after 这一工具… after 您可以使用 cron-apt).
         for _ in range(2):
-            if not (_ANAPHOR.match(simplified(recs[out[0]].text)) or points_back):
+            if not (_ANAPHOR.search(simplified(recs[out[0]].text)) or points_back):
                 break
             points_back = False
             at = idxs.index(out[0]) if out[0] in idxs else -1
@@ -1056,6 +1056,11 @@ def _item_prefix(text: str) -> str | None:
 # sentence-final punctuation (。！？.!?…) or closing bracket/quote after it.
 _UNFINISHED = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]$")
 # A sentence opening with a demonstrative or pronoun refers back to the previous one.
-_ANAPHOR = re.compile(r"^(那一年|这一年|那一刻|这|那|它|他|她|此|该|其|随后|至此)")
+_ANAPHOR = re.compile(r"^(那一年|这一年|那一刻|这|那|它|他|她|此|该|其|随后|至此)"
+                      # English: a leading pronoun, or "this key combination" / "this option"
+                      # anywhere (…the first time you press this key combination, … $A$1).
+                      r"|^(?:It|Its|This|These|They|Their)\b"
+                      r"|\b(?:this|these) (?:key(?: combination)?s?|shortcuts?|commands?|options?|settings?"
+                      r"|functions?|buttons?|icons?|features?|tools?|dialog(?: box)?s?)\b")
 # A plural that points back at things just named (这些文件, 这两种, 上述, these).
 _PLURAL_BACK = re.compile(r"这些|这两|这三|这几|上述|以上这|\b(?:these|those|the above)\b", re.I)

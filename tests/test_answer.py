@@ -845,6 +845,27 @@ def test_a_quote_that_refers_back_brings_its_antecedent_in_either_script(project
     assert answer.found and "預設只更新" in answer.text and "cron-apt" in answer.text
 
 
+def test_an_english_quote_that_refers_back_brings_its_antecedent(project, assistant):
+    """"…the first time you press this key combination" names no key: the sentence before
+    it, which does (F4), comes with it, as for a leading 这/它."""
+    from app import Assistant
+    from app.config import load_config
+    from ingest import ingest
+
+    from .conftest import write_config
+
+    (project / "corpus" / "references.txt").write_text(
+        "Absolute references\n\n"
+        "LibreOffice can convert the current reference from relative to absolute by pressing F4. "
+        "If you start with a relative address such as A1, the first time you press this key combination, "
+        "both row and column are set to absolute references ($A$1).\n", encoding="utf-8")
+    cfg = load_config(write_config(project, answer={"min_score": -1}))
+    ingest(cfg, progress=False, embedder=assistant.embedder)
+    answer = Assistant(cfg, embedder=assistant.embedder).ask(
+        "What happens to A1 the first time I press the key combination?")
+    assert answer.found and "$A$1" in answer.text and "F4" in answer.text, answer.text
+
+
 def test_followups_in_traditional_script_are_resolved_too():
     """The follow-up rules read a Traditional conversation as Simplified (這個, 為什麼, 誰):
     a rewrite comes out in Simplified characters (no phrase changes: 文件 stays 文件), a
