@@ -530,9 +530,9 @@ class ExtractiveAnswerer:
 
     def _expand(self, cand: ScoredSentence, cues: set[Cue] | frozenset[Cue] = frozenset()) -> list[int]:
         """Add the context a reader needs: the antecedent of a leading 这/那/它 (in either
-        script; in English a leading It/This, or "this key combination" anywhere; two steps back at most, from the chunk before when the passage starts with
-        the sentence); else, for a
-        lone sentence, the next one of its paragraph when both are short
+        script; in English a leading It/This, or "this key combination" anywhere; two steps
+        back at most, from the chunk before when the passage starts with the sentence);
+        else, for a lone sentence, the next one of its paragraph when both are short
         (``answer.context_next_chars``): documents often answer in the sentence after the
         one that matches the question; the items announced by a sentence that ends with a
         colon (第一…第二…第三…), which may run past the passage, even when the candidate
