@@ -113,6 +113,20 @@ def project(tmp_path) -> Path:
     return tmp_path
 
 
+def ingested_assistant(project: Path, files: dict[str, str], embedder=None, **sections):
+    """An Assistant over ``files`` (name -> text) written into ``project``'s corpus and
+    ingested with a config whose ``sections`` override the defaults (answer={...})."""
+    from app import Assistant
+    from app.config import load_config
+    from ingest import ingest
+
+    for name, text in files.items():
+        (project / "corpus" / name).write_text(text, encoding="utf-8")
+    cfg = load_config(write_config(project, **sections))
+    ingest(cfg, progress=False, embedder=embedder)
+    return Assistant(cfg, embedder=embedder)
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     """Where tests save screenshots and reports for humans to look at."""

@@ -759,20 +759,14 @@ def test_a_sentence_that_stops_mid_clause_brings_its_next_line(project, assistan
     """Manuals set the command on a line of its own after a sentence that stops without
     punctuation (…而是可以运行); the answer quotes that line too, and only that one, set
     apart by a space since the two have no punctuation between them."""
-    from app import Assistant
-    from app.config import load_config
-    from ingest import ingest
+    from .conftest import ingested_assistant
 
-    from .conftest import write_config
-
-    (project / "corpus" / "boot.txt").write_text(
+    answer = ingested_assistant(project, {"boot.txt": (
         "和大多数 Linux 发行版一样，Debian 系统默认使用 systemd 作为 init 的实现。\n"
         "如果您不希望某个特定的服务在开机时被启动，您不必卸载对应的软件包，而是可以运行\n"
         "systemctl disable service.service\n"
-        "这会删除该服务的符号链接。\n", encoding="utf-8")
-    cfg = load_config(write_config(project, answer={"min_score": -1}))
-    ingest(cfg, progress=False, embedder=assistant.embedder)
-    answer = Assistant(cfg, embedder=assistant.embedder).ask("不想让某个服务开机启动，又不想卸载它，该怎么办？")
+        "这会删除该服务的符号链接。\n")}, assistant.embedder, answer={"min_score": -1}
+    ).ask("不想让某个服务开机启动，又不想卸载它，该怎么办？")
     assert "而是可以运行 systemctl disable service.service[1]" in answer.text
     assert "符号链接" not in answer.text
 
@@ -848,21 +842,14 @@ def test_a_quote_that_refers_back_brings_its_antecedent_in_either_script(project
 def test_an_english_quote_that_refers_back_brings_its_antecedent(project, assistant):
     """"…the first time you press this key combination" names no key: the sentence before
     it, which does (F4), comes with it, as for a leading 这/它."""
-    from app import Assistant
-    from app.config import load_config
-    from ingest import ingest
+    from .conftest import ingested_assistant
 
-    from .conftest import write_config
-
-    (project / "corpus" / "references.txt").write_text(
+    answer = ingested_assistant(project, {"references.txt": (
         "Absolute references\n\n"
         "LibreOffice can convert the current reference from relative to absolute by pressing F4. "
         "If you start with a relative address such as A1, the first time you press this key combination, "
-        "both row and column are set to absolute references ($A$1).\n", encoding="utf-8")
-    cfg = load_config(write_config(project, answer={"min_score": -1}))
-    ingest(cfg, progress=False, embedder=assistant.embedder)
-    answer = Assistant(cfg, embedder=assistant.embedder).ask(
-        "What happens to A1 the first time I press the key combination?")
+        "both row and column are set to absolute references ($A$1).\n")}, assistant.embedder,
+        answer={"min_score": -1}).ask("What happens to A1 the first time I press the key combination?")
     assert answer.found and "$A$1" in answer.text and "F4" in answer.text, answer.text
 
 

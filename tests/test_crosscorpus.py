@@ -19,7 +19,7 @@ from eval.dataset import load_dataset
 from eval.fit import Outcome, best_threshold, rates
 from eval.metrics import Row, abstention_curve, score_question
 
-from .conftest import ROOT, write_config
+from .conftest import ROOT, ingested_assistant, write_config
 
 NOT_FOUND_ZH = NOT_FOUND["zh"]
 TRADITIONAL = "華為的昇騰系列晶片已經迭代了數輪。安裝軟體套件之前，請先閱讀說明文件。"
@@ -48,17 +48,10 @@ def test_taiwan_software_terms_fold_to_the_mainland_ones():
 
 
 def test_a_mainland_question_finds_the_taiwan_term(project):
-    from app import Assistant
-    from app.config import load_config
-    from ingest import ingest
-
-    (project / "corpus" / "impress_tw.txt").write_text(
+    answer = ingested_assistant(project, {"impress_tw.txt": (
         "若要刪除投影片，請在投影片瀏覽中選取投影片，然後按 Delete 鍵。\n"
-        "若要變更儲存格的背景，請選擇「格式 - 儲存格」。\n德國正在建造名為JUPITER的超算中心。\n",
-        encoding="utf-8")
-    cfg = load_config(write_config(project))
-    ingest(cfg, progress=False)
-    answer = Assistant(cfg).ask("怎么删除幻灯片？")
+        "若要變更儲存格的背景，請選擇「格式 - 儲存格」。\n德國正在建造名為JUPITER的超算中心。\n")}
+    ).ask("怎么删除幻灯片？")
     assert answer.found and "按 Delete 鍵" in answer.text, answer.text
 
 
@@ -766,18 +759,11 @@ def test_a_pronoun_refers_to_what_the_previous_answer_gave_as_its_answer():
 def test_a_list_answer_that_points_back_quotes_the_sentence_it_points_to(project):
     """Asked for a list, a sentence that names none but says 这些文件 brings the sentence
     before it, which names them."""
-    from app import Assistant
-    from app.config import load_config
-    from ingest import ingest
-
-    (project / "corpus" / "project.md").write_text(
+    answer = ingested_assistant(project, {"project.md": (
         "# 工程文件\n\n工程文件保存原理图和电路板共享的设置，发送设计时请一并发送。"
         "某些文件 (如本地设置文件 .kicad_prl 和 fp-info-cache 文件) 不需要随工程一起发送。"
-        "如果您使用 Git 之类的版本控制系统，则可能需要将这些文件添加到忽略的文件列表中，这样就不会跟踪它们。\n",
-        encoding="utf-8")
-    cfg = load_config(write_config(project))
-    ingest(cfg, progress=False)
-    answer = Assistant(cfg).ask("用 Git 管理工程时，哪些文件可以加进忽略列表？")
+        "如果您使用 Git 之类的版本控制系统，则可能需要将这些文件添加到忽略的文件列表中，这样就不会跟踪它们。\n")}
+    ).ask("用 Git 管理工程时，哪些文件可以加进忽略列表？")
     assert answer.found, answer.text
     assert "fp-info-cache" in answer.text and "忽略的文件列表" in answer.text, answer.text
 
@@ -823,23 +809,17 @@ def test_a_chinese_question_is_answered_from_an_untranslated_english_sentence(pr
 def test_a_question_asking_for_the_menu_is_answered_with_the_menu_path(project):
     """The sentence naming the command's menu path answers "which menu", not the one about
     the dialog it opens: LibreOffice's Taiwan help writes paths as [工具] - [目標搜尋]."""
-    from app import Assistant
-    from app.config import load_config
     from app.cues import Cue, question_cues, sentence_has
-    from ingest import ingest
 
     assert Cue.MENU in question_cues("单变量求解在哪个菜单下？", "zh")
     assert Cue.MENU in question_cues("Where in the menus do I go to write a macro?", "en")
     assert sentence_has(Cue.MENU, "將游標放在儲存格中，並選擇 [工具] - [目標搜尋]。")
     assert sentence_has(Cue.MENU, "Choose Format - Conditional - Condition.")
     assert not sentence_has(Cue.MENU, "按一下 [是] 在儲存格中輸入帶變數值的結果。")
-    (project / "corpus" / "goalseek.txt").write_text(
+    answer = ingested_assistant(project, {"goalseek.txt": (
         "套用目標搜尋\n\n藉助目標搜尋，您可以計算一個值，此值作為公式的一部分，可以得到您所指定的公式結果。\n\n"
         "1. 將游標放在包含利息 I 的儲存格中，並選擇 [工具] - [目標搜尋]。螢幕上會顯示 [目標搜尋] 對話方塊。\n"
         "2. 在 [目標值] 文字方塊中輸入公式的預期結果。\n"
         "螢幕上會顯示一個對話方塊通知您「目標搜尋」成功。按一下 [是] 在儲存格中輸入帶變數值的結果。\n"
-        "德國正在建造名為JUPITER的超算中心。\n", encoding="utf-8")
-    cfg = load_config(write_config(project))
-    ingest(cfg, progress=False)
-    answer = Assistant(cfg).ask("Which menu is Goal Seek in?")
+        "德國正在建造名為JUPITER的超算中心。\n")}).ask("Which menu is Goal Seek in?")
     assert answer.found and "[工具] - [目標搜尋]" in answer.text, answer.text
