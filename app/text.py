@@ -152,10 +152,11 @@ _TW_TERMS = {
 }
 _TW_TERM = re.compile("|".join(sorted(map(re.escape, _TW_TERMS), key=len, reverse=True)))
 #: The other way, for the question embedded against a Taiwan corpus (:func:`to_traditional`):
-#: the mainland terms that have one Taiwan term.
-_MAINLAND_TERMS = {cn: tw for tw, cn in reversed(_TW_TERMS.items())
-                   if list(_TW_TERMS.values()).count(cn) == 1 and cn not in ("文本", "當前", "應用", "通過", "刪除",
-                                                                             "輸入", "返回", "更改", "選擇", "命令")}
+#: only the names of a program's parts, which Taiwan always writes its own way. Everyday
+#: words that both regions use (替换 and 取代, 查找 and 尋找, 列表 and 清單) stay as asked.
+_MAINLAND_TERMS = {cn: tw for tw, cn in _TW_TERMS.items()
+                   if tw in ("投影片", "儲存格", "試算表", "樞紐分析表", "樞紐分析圖", "功能表", "工具列", "文字方塊",
+                             "清單方塊", "游標", "精靈", "喜好設定", "另存新檔", "自訂")}
 _MAINLAND_TERM = re.compile("|".join(sorted(map(re.escape, _MAINLAND_TERMS), key=len, reverse=True)))
 
 _HAS_CJK = re.compile(r"[\u3400-\u9fff]")
