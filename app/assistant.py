@@ -369,8 +369,10 @@ class Assistant:
         limit = self.config.answer.max_question_chars
         for rewrite, search in searches:
             # The rewrite may pull in a long earlier turn: the length limit applies to it too.
+            # The wider search answers the question just searched: its vector is reused.
+            known = best.query_vector if search and best is not None and best.resolved == rewrite[:limit] else None
             prepared = self._retrieve_for(rewrite[:limit], language, top_k, sources,
-                                          search=search[:limit] if search else None)
+                                          search=search[:limit] if search else None, query_vector=known)
             if len(searches) == 1:
                 best = prepared
                 break
@@ -387,13 +389,14 @@ class Assistant:
         return best
 
     def _retrieve_for(self, resolved: str, language: str, top_k: int | None, sources: Sequence[str] | None,
-                      search: str | None = None) -> PreparedQuestion:
+                      search: str | None = None, query_vector: Any = None) -> PreparedQuestion:
         """Expansion, embedding and retrieval for one standalone question; with ``search``,
         the passages are those found for that text (the question with its conversation),
-        weighed by their similarity to the question itself."""
+        weighed by their similarity to the question itself (``query_vector``: its vector,
+        when already embedded)."""
         if search is not None:
             found = self._retrieve_for(search, language, top_k, sources)
-            qvec = self._embed_query(resolved)
+            qvec = query_vector if query_vector is not None else self._embed_query(resolved)
             with self._lock:
                 passages = self.retriever.rescore(found.passages, qvec)
             expansion = self.crosslingual.expand(resolved) if language == "en" else \
