@@ -370,9 +370,9 @@ class Assistant:
         for rewrite, search in searches:
             # The rewrite may pull in a long earlier turn: the length limit applies to it too.
             # The wider search answers the question just searched: its vector is reused.
-            known = best.query_vector if search and best is not None and best.resolved == rewrite[:limit] else None
+            asked = best if search and best is not None and best.resolved == rewrite[:limit] else None
             prepared = self._retrieve_for(rewrite[:limit], language, top_k, sources,
-                                          search=search[:limit] if search else None, query_vector=known)
+                                          search=search[:limit] if search else None, asked=asked)
             if len(searches) == 1:
                 best = prepared
                 break
@@ -389,23 +389,19 @@ class Assistant:
         return best
 
     def _retrieve_for(self, resolved: str, language: str, top_k: int | None, sources: Sequence[str] | None,
-                      search: str | None = None, query_vector: Any = None) -> PreparedQuestion:
+                      search: str | None = None, asked: PreparedQuestion | None = None) -> PreparedQuestion:
         """Expansion, embedding and retrieval for one standalone question; with ``search``,
         the passages are those found for that text (the question with its conversation),
-        weighed by their similarity to the question itself (``query_vector``: its vector,
-        when already embedded)."""
+        weighed by their similarity to the question itself (``asked``: the question already
+        prepared, whose vector and expansion are reused)."""
         if search is not None:
             found = self._retrieve_for(search, language, top_k, sources)
-            qvec = query_vector if query_vector is not None else self._embed_query(resolved)
+            qvec = asked.query_vector if asked is not None else self._embed_query(resolved)
+            expansion = asked.expansion if asked is not None else self._expansion(resolved, language)
             with self._lock:
                 passages = self.retriever.rescore(found.passages, qvec)
-            expansion = self.crosslingual.expand(resolved) if language == "en" else \
-                [t for terms in self.crosslingual.names(resolved).values() for t in terms]
             return PreparedQuestion(resolved, language, qvec, passages, [], expansion)
-        # An English question over Chinese text: its words in the corpus's own terms.
-        # A Chinese one: the Latin names it uses that the corpus writes in Chinese (Baidu).
-        expansion = self.crosslingual.expand(resolved) if language == "en" else \
-            [t for terms in self.crosslingual.names(resolved).values() for t in terms]
+        expansion = self._expansion(resolved, language)
         parts = split_subquestions(resolved)
         # The embedder is thread-safe and batches questions that arrive together
         # (app.embeddings.QueryBatcher), so it runs outside the index lock.
@@ -433,6 +429,13 @@ class Assistant:
             subquestions = self._bind_parts(subquestion_parts(resolved), subquestions, passages, language,
                                             expansion)
         return PreparedQuestion(resolved, language, qvec, passages, subquestions, expansion)
+
+    def _expansion(self, question: str, language: str) -> list[str]:
+        """An English question over Chinese text: its words in the corpus's own terms. A
+        Chinese one: the Latin names it uses that the corpus writes in Chinese (Baidu)."""
+        if language == "en":
+            return self.crosslingual.expand(question)
+        return [t for terms in self.crosslingual.names(question).values() for t in terms]
 
     def _embed_query(self, text: str) -> Any:
         """The question's vector (:meth:`Retriever.embed_query`), of its first characters."""

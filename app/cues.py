@@ -377,11 +377,12 @@ _KEY = re.compile(r"(?<![A-Za-z])(?:Ctrl|Control|Shift|Alt|AltGr|Super|Meta|Cmd|
 # a labelled control to click or choose (单击「确定」, 选择 "覆盖锁定"), a key to press (按 F5,
 # 按回车键; not 按“先到先得”的原则 or 按空格分隔), or an English step (Press Delete…, Switch the X
 # switch to on, 2. Click Apply; not "Open source…", "Check out…").
+# A menu path: 「插入 - 页眉」, [工具] - [目標搜尋] (LibreOffice's Taiwan help), 图像 → 剪裁.
+_PATH = r"「[^」]+\s[-–]\s[^」]+」|\[[^\[\]]+\]\s?[-–]\s?\[[^\[\]]+\]|\S\s*[→›]\s*\S"
 _INSTRUCTION = re.compile(r"请(?:执行|运行|使用|输入|安装|编辑|查看|参见)|可以(?:使用|用|运行|执行|通过|输入)(?![它他她这那此其]|\s*[它他她这那此其])"
                           r"|可使用|只需|以下命令|如下命令"
                           r"|(?:选择|单击|点击|双击|右击|右键单击|勾选|选中|打开|启用|取消选择)\s*[「“\"【\[]"
-                          r"|\S\s*[→›]\s*\S|\S -> \S|「[^」]+\s[-–]\s[^」]+」"
-                          r"|\[[^\[\]]+\]\s?[-–]\s?\[[^\[\]]+\]"
+                          rf"|{_PATH}|\S -> \S"
                           r"|^(?:\d+\.\s*)?(?:Press|Click|Double-click|Right-click|Select|Choose|Switch|Toggle|Go to|Drag|Tap"
                           r"|Uncheck|Enable|Disable|Hold down|(?:Open|Check) (?:the|a|an|your)|Check that)\b"
                           rf"|按(?:下|住)?\s*(?:{_KEY.pattern})")
@@ -395,10 +396,9 @@ _NOT_A_NAME = {"following", "same", "above", "below", "new", "next", "previous",
                "main", "actual", "original", "right", "correct", "proper", "corresponding", "appropriate",
                "relevant", "specific", "given", "said", "entire", "old", "latest", "usual", "standard", "one",
                "this", "that", "each", "every", "any", "some", "such", "full", "final", "second", "third"}
-# A menu path: 「插入 - 页眉」, [工具] - [目標搜尋] (LibreOffice's Taiwan help), 图像 → 剪裁,
-# Format - Conditional - Condition, or a menu named (在「工具」菜单中).
-_MENU_PATH = re.compile(r"「[^」]+\s?[-–]\s?[^」]+」|\[[^\[\]]+\]\s?[-–]\s?\[[^\[\]]+\]|\S\s*[→›]\s*\S"
-                        r"|\b[A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)? - [A-Z]|菜单|\bmenu\b")
+# What answers "which menu": a menu path (:data:`_PATH`, Format - Conditional - Condition)
+# or a menu named (在「工具」菜单中).
+_MENU_PATH = re.compile(rf"{_PATH}|\b[A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)? - [A-Z]|菜单|\bmenu\b")
 _SENTENCE_PATTERNS = {Cue.MENU: _MENU_PATH, Cue.KEY: _KEY, Cue.LIMIT: _LIMIT, Cue.VERSION: _VERSION, Cue.YEAR: _YEAR,
                       Cue.TIME: _TIME, Cue.NUMBER: _NUMBER, Cue.MODEL: _MODEL, Cue.MONEY: _MONEY,
                       Cue.DEFINITION: _DEFINITION, Cue.LIST: _LIST}
