@@ -183,6 +183,12 @@ class SentenceIndex:
         for lst in self._by_source.values():
             lst.sort()
 
+    @property
+    def has_latin(self) -> bool:
+        """Whether the corpus has enough Latin-script sentences (untranslated English, command
+        lines) to be searched in English too (:meth:`Retriever._english_passages`)."""
+        return self._latin_sample is not None
+
     def background(self, query_vector: np.ndarray) -> float | None:
         """Mean cosine of the question to a fixed sample of the corpus's sentences: how
         similar text that does not answer it typically looks (None for an empty index)."""

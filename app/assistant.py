@@ -126,8 +126,8 @@ class Assistant:
         for problem in integrity.problems():
             log.warning("%s: %s", store.name, problem)
         sentences = SentenceIndex(records, vectors)
-        retriever = Retriever(self.config.retrieval, dense, self.embedder, lexical, sentences)
         crosslingual = CrossLingual(lexical)
+        retriever = Retriever(self.config.retrieval, dense, self.embedder, lexical, sentences, crosslingual)
         extractive = ExtractiveAnswerer(self.config.answer, sentences, lexical, self._weights, crosslingual)
         verifier = index_verifier(self.embedder, sentences, lexical, self._lock)
         # Both modes are ready; the LLM client connects only when first used.

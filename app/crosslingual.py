@@ -25,7 +25,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import NamedTuple
 
-from .text import _STOPWORDS, fold, is_cjk
+from .text import _STOPWORDS, content_terms, fold, is_cjk, simplified
 
 log = logging.getLogger("app")
 
@@ -39,6 +39,8 @@ _EN_ZH = re.compile(r"([A-Za-z][A-Za-z0-9 .'&\-]{1,40}?)\s*[（(]\s*([\u4e00-\u9
 _FUNCTION_WORDS = {"in", "at", "on", "by", "for", "with", "of", "a", "an", "the", "be", "to", "from", "as"}
 #: Terms kept per English word (the corpus's most frequent translations).
 PER_WORD = 2
+#: Glosses kept per Chinese term for the English leg (CC-CEDICT lists the common senses first).
+GLOSSES_PER_TERM = 3
 
 
 def stem(word: str) -> str:
@@ -312,6 +314,17 @@ class CrossLingual:
         return tuple(phrase for phrase in _tables().by_head.get(term, ())
                      if all(len(w) >= 3 and w not in _STOPWORDS and (self.lexical.known(w) or self.lexical.known(w + "s"))
                             for w in phrase))
+
+    def english_words(self, question: str) -> list[str]:
+        """The English words a Chinese question's terms are glossed by in CC-CEDICT (its
+        first :data:`GLOSSES_PER_TERM` glosses whose words the corpus uses): what an
+        untranslated English passage of the corpus would say for them (列 … 隐藏 -> column,
+        hide, hidden). Searched on their own (:meth:`app.retrieval.Retriever._english_passages`)."""
+        out: list[str] = []
+        for term in content_terms(simplified(question)):
+            for phrase in self.english_of(term)[:GLOSSES_PER_TERM]:
+                out.extend(w for w in phrase if w not in _FUNCTION_EN)
+        return list(dict.fromkeys(out))
 
     @staticmethod
     def says_in_english(words: set[str], glosses: tuple[tuple[str, ...], ...]) -> bool:

@@ -20,7 +20,7 @@ import numpy as np
 
 from .config import FusionMode, RetrievalConfig
 from .passages import Chunk, Passage
-from .text import fold, to_traditional, tokenize
+from .text import fold, is_cjk, to_traditional, tokenize
 
 
 # Capitalised words in a row, with of/and/the/for/to between them (GNU Free Documentation License).
@@ -132,6 +132,16 @@ class LexicalIndex:
         return [(self.chunks[i], float(scores[i])) for i in order if scores[i] > 0]
 
 
+#: How far down the English leg's ranking its best English passage is looked for.
+ENGLISH_LOOKAHEAD = 8
+
+
+def _mostly_latin(text: str) -> bool:
+    """Whether most letters of a text are Latin (an untranslated English passage)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(letters) and sum(1 for ch in letters if is_cjk(ch)) < 0.5 * len(letters)
+
+
 def _passage(chunk: Chunk) -> Passage:
     return Passage.from_chunk(chunk)
 
@@ -178,13 +188,16 @@ def fuse(dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]], c
 class Retriever:
     """Dense + lexical retrieval over one index version (exact dense search: :mod:`app.dense`)."""
 
-    def __init__(self, config: RetrievalConfig, dense, embedder, lexical: LexicalIndex, sentences=None):
+    def __init__(self, config: RetrievalConfig, dense, embedder, lexical: LexicalIndex, sentences=None,
+                 crosslingual=None):
         self.config = config
         self.dense = dense
         self.embedder = embedder
         self.lexical = lexical
         #: The sentence index (:class:`app.answer.SentenceIndex`) for the sentence leg; None: off.
         self.sentences = sentences
+        #: :class:`app.crosslingual.CrossLingual` for the English leg of Chinese questions; None: off.
+        self.crosslingual = crosslingual
         self._chunk_of: np.ndarray | None = None
         self._row_of: dict[str, int] | None = None
 
@@ -268,4 +281,31 @@ class Retriever:
             tokens = tokenize(" ".join([question, *expansion]))
             lexical = self.lexical.search(tokens, c.lexical_top_k, sources=sources)
         sentence = self._sentence_leg(query_vector, c.sentence_top_k, sources) if mode == "hybrid" else []
-        return fuse(dense, lexical, c, sentence)[: top_k or c.top_k]
+        found = fuse(dense, lexical, c, sentence)[: top_k or c.top_k]
+        if mode == "hybrid":
+            found += self._english_passages(question, found, sources, query_vector)
+        return found
+
+    def _english_passages(self, question: str, found: Sequence[Passage], sources: Sequence[str] | None,
+                          query_vector: np.ndarray | None) -> list[Passage]:
+        """A Chinese question over a corpus with untranslated English text: the English
+        passage that BM25 over the English glosses of its terms finds first
+        (:meth:`CrossLingual.english_words`), after the passages ``found``. The dense leg
+        places a Chinese question far from an English passage (哪一列是不能隐藏的 ranks "The
+        Name column cannot be hidden." 101st), and the lexical leg shares no word with it.
+        It is added, not fused: most questions are answered by the Chinese text, whose
+        ranking it must not disturb; the answerer weighs it as the last passage."""
+        s = self.sentences
+        if self.crosslingual is None or s is None or not s.has_latin or not any(map(is_cjk, question)):
+            return []
+        words = self.crosslingual.english_words(question)
+        if not words:
+            return []
+        for chunk, score in self.lexical.search(tokenize(" ".join(words)), ENGLISH_LOOKAHEAD, sources=sources):
+            if not _mostly_latin(chunk.text):
+                continue
+            if any(p.id == chunk.id for p in found):
+                return []  # found by the question itself already
+            p = replace(_passage(chunk), lexical_score=score, rank=len(found) + 1)
+            return self.rescore([p], query_vector) if query_vector is not None else [p]
+        return []

@@ -806,6 +806,29 @@ def test_a_chinese_question_is_answered_from_an_untranslated_english_sentence(pr
     assert answer.found and "5900" in answer.text
 
 
+def test_a_chinese_question_finds_an_untranslated_english_passage(project, assistant):
+    """The dense leg places a Chinese question far from an English passage and BM25 shares
+    no word with it, so a help page left in English was never retrieved. The English glosses
+    of the question's terms (列 … 隐藏 -> column, hidden) find it, and it is added after the
+    passages the question found itself, without reordering them."""
+    chinese = "\n\n".join(f"文件管理器的列表视图可以按第{i}种方式排列文件，也可以隐藏文件的缩略图。" * 3 for i in range(1, 13))
+    # Enough untranslated English for the corpus to count as partly English (50 sentences).
+    battery = [f"Battery setting number {i} changes how long the laptop waits before it sleeps." for i in range(60)]
+    english = battery[:30] + ["There are several columns of information that you can display in the list view.",
+                              "The Name column cannot be hidden."] + battery[30:]
+    mine = ingested_assistant(project, {"files.txt": chinese, "columns.txt": "\n".join(english)},
+                              embedder=assistant.embedder, retrieval={"top_k": 2})
+    question = "文件管理器的列表视图里，哪一列是不能隐藏的？"
+    assert {"list", "view", "hidden"} <= set(mine.crosslingual.english_words(question))
+    passages = mine.prepare(question).passages
+    assert "Name column" not in "".join(p.text for p in passages[:2])  # not found by the question itself
+    assert len(passages) == 3 and "Name column" in passages[-1].text and passages[-1].rank == 3
+    answer = mine.ask(question)
+    assert answer.found and "The Name column cannot be hidden." in answer.text, answer.text
+    # An English question is searched in English already: nothing is added.
+    assert len(mine.prepare("Which column cannot be hidden?").passages) <= 2
+
+
 def test_a_question_asking_for_the_menu_is_answered_with_the_menu_path(project):
     """The sentence naming the command's menu path answers "which menu", not the one about
     the dialog it opens: LibreOffice's Taiwan help writes paths as [工具] - [目標搜尋]."""
