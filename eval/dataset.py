@@ -85,10 +85,11 @@ def _groups(value: Any) -> list[list[str]]:
             group = [group]
         if not isinstance(group, list) or not all(isinstance(a, str) for a in group):
             raise _LineError(f"answer group {i} must be a list of strings")
-        # An alternative that normalises to "" would be "contained" in every answer.
-        kept = [a for a in group if normalize(a)]
+        # An alternative of symbols only (%{, ~) is matched as written (eval.metrics); a blank
+        # one would be "contained" in every answer.
+        kept = [a for a in group if normalize(a) or a.strip()]
         if not kept:
-            raise _LineError(f"answer group {i} has no alternative with a letter or digit")
+            raise _LineError(f"answer group {i} has no alternative that is not blank")
         groups.append(kept)
     return groups
 

@@ -3,6 +3,11 @@
 Matching follows DESIGN.md §3: both sides go through :func:`app.text.normalize` (NFKC,
 lower-case, letters and digits only), and citation markers such as ``[1]`` are removed from
 answer text first so their digits can never satisfy an answer like "1".
+
+A needle also matches when both sides agree character for character in Simplified script
+(:func:`_plain`): :func:`app.text.normalize` converts whole phrases through OpenCC, and a
+phrase can be read differently inside a sentence than alone (4 行代码 reads 4 进程式码,
+while the answer 4 行 stays 4 行), so a verbatim answer could fail to match its own quote.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
-from app.text import normalize
+from app.text import normalize, simplified_chars
 
 # [1], [12], [1, 2], [1][2]; applied after NFKC so full-width ［１］ is caught too.
 _MARKER_RE = re.compile(r"\[\s*\d+(?:\s*[,，、]\s*\d+)*\s*\]")
@@ -25,10 +30,30 @@ def strip_markers(text: str) -> str:
     return _MARKER_RE.sub("", unicodedata.normalize("NFKC", text or ""))
 
 
+def _plain(text: str) -> str:
+    """``text`` in Simplified characters, converted one character at a time, NFKC and
+    lower-cased, letters and digits only: the second form a needle may match in."""
+    return "".join(ch for ch in simplified_chars(unicodedata.normalize("NFKC", text).lower()) if ch.isalnum())
+
+
+def _contains(hay: tuple[str, str, str], needle: str) -> bool:
+    """Whether ``needle`` occurs in ``hay`` (:func:`_forms`) in either form; a needle of
+    symbols only (%{, ~) as written (NFKC); never when blank."""
+    folded = normalize(needle)
+    if not folded:
+        literal = unicodedata.normalize("NFKC", needle).strip()
+        return bool(literal) and literal in hay[2]
+    return folded in hay[0] or _plain(needle) in hay[1]
+
+
+def _forms(text: str) -> tuple[str, str, str]:
+    return normalize(text), _plain(text), unicodedata.normalize("NFKC", text)
+
+
 def contains_any(text: str, needles: Iterable[str]) -> bool:
-    """Whether normalised ``text`` contains any normalised needle (empty needles never match)."""
-    hay = normalize(text)
-    return any((n := normalize(s)) and n in hay for s in needles)
+    """Whether ``text`` contains any needle, normalised (empty needles never match)."""
+    hay = _forms(text)
+    return any(_contains(hay, s) for s in needles)
 
 
 def hit_rank(passages: Sequence[str], evidence: Sequence[str], k: int) -> int | None:
@@ -48,17 +73,17 @@ def reciprocal_rank(rank: int | None) -> float:
 
 def evidence_recall(passages: Sequence[str], evidence: Sequence[str], k: int) -> float | None:
     """Share of the evidence strings found in some top-``k`` passage; None without evidence."""
-    wanted = [n for n in (normalize(e) for e in evidence) if n]
+    wanted = [e for e in evidence if normalize(e)]
     if not wanted:
         return None
-    top = [normalize(p) for p in passages[:k]]
-    return sum(1 for e in wanted if any(e in p for p in top)) / len(wanted)
+    top = [_forms(p) for p in passages[:k]]
+    return sum(1 for e in wanted if any(_contains(p, e) for p in top)) / len(wanted)
 
 
 def answer_correct(answer_text: str, groups: Sequence[Sequence[str]]) -> bool:
     """True when every group has an alternative contained in the normalised, marker-free answer."""
-    text = normalize(strip_markers(answer_text))
-    return all(any((alt := normalize(a)) and alt in text for a in group) for group in groups)
+    text = _forms(strip_markers(answer_text))
+    return all(any(_contains(text, a) for a in group) for group in groups)
 
 
 def citation_precision(cited: Sequence[str], evidence: Sequence[str]) -> float | None:

@@ -162,7 +162,8 @@ def run_eval(assistant: Assistant, datasets: Sequence[LoadedDataset], k: int, ba
         "embedder": getattr(assistant.embedder, "fingerprint", "?"),
         "systems": {s.name: s.label for s in results.values()},
         "llm_judge": None,
-        "matching": "string match after app.text.normalize (NFKC, lower-case, letters/digits); [n] markers stripped",
+        "matching": ("string match after app.text.normalize (NFKC, lower-case, letters/digits), or character by "
+                     "character in Simplified script; [n] markers stripped"),
         "python": platform.python_version(),
         "runtime_s": round(time.perf_counter() - started, 2),
     }
