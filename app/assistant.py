@@ -227,7 +227,10 @@ class Assistant:
 
     def retrieve(self, question: str, top_k: int | None = None, sources: str | Sequence[str] | None = None,
                  mode: str = "hybrid") -> list[Passage]:
-        """Only the retrieval step: passages for a question, best first."""
+        """Only the retrieval step: passages for a question, best first: ``top_k`` of them,
+        and for a Chinese question over a corpus left partly in English, one more after them
+        when the English text has a passage the question did not find
+        (:meth:`app.retrieval.Retriever._english_passages`)."""
         sources = self._check(top_k, sources)
         return self.retriever.retrieve(self._clean(question), top_k=top_k, sources=sources, mode=mode)
 

@@ -269,6 +269,8 @@ class Retriever:
 
         ``expansion`` adds corpus terms to the lexical query only (the Chinese terms of an
         English question, :mod:`app.crosslingual`); the dense leg embeds the question as asked.
+        In hybrid mode a Chinese question may get one English passage after the ``top_k``
+        (:meth:`_english_passages`).
         """
         c = self.config
         dense: list[tuple[Chunk, float]] = []
