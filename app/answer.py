@@ -26,7 +26,7 @@ from .keyphrase import key_span
 from .passages import Answer, Citation, Passage
 from .retrieval import LexicalIndex
 from .store import SentenceRecord
-from .text import content_terms, fold, is_cjk, is_traditional, normalize, simplified
+from .text import content_terms, fold, is_cjk, is_latin_script, is_traditional, normalize, simplified
 
 NOT_FOUND = {
     "zh": "抱歉，文档中没有找到能回答这个问题的内容。下面列出最接近的段落，供您参考。",
@@ -142,13 +142,6 @@ BACKGROUND_SAMPLE = 1024
 LATIN_SAMPLE_MIN = 50
 
 
-def _is_latin_sentence(text: str) -> bool:
-    """Whether a sentence is written in Latin script: letters, and under a fifth of them
-    Chinese characters."""
-    letters = [ch for ch in text if ch.isalpha()]
-    return bool(letters) and sum(1 for ch in letters if is_cjk(ch)) < 0.2 * len(letters)
-
-
 class SentenceIndex:
     """All corpus sentences with vectors, looked up by the passage spans that contain them."""
 
@@ -168,7 +161,7 @@ class SentenceIndex:
         # Latin-script sentences (English prose, command lines, copyright notes) have a
         # background of their own: an English question looks like any English sentence, a
         # Chinese one like none (:meth:`latin_background`).
-        self.latin = np.array([_is_latin_sentence(r.text) for r in self.records], dtype=bool)
+        self.latin = np.array([is_latin_script(r.text) for r in self.records], dtype=bool)
         latin_idx = np.flatnonzero(self.latin)
         if len(latin_idx) >= LATIN_SAMPLE_MIN:
             pick = np.random.default_rng(0).choice(latin_idx, BACKGROUND_SAMPLE, replace=False) \
@@ -339,7 +332,7 @@ class ExtractiveAnswerer:
                 continue
             cos = dict(zip(idxs, (self.sentences.vectors[idxs] @ query_vector).tolist()))
             # Passages found only by BM25 have no dense score; treat them as average.
-            p_off = latin_offset if _is_latin_sentence(p.text) else offset
+            p_off = latin_offset if is_latin_script(p.text) else offset
             p_cos = p.dense_score if p.dense_score is not None else p_off
             # A number the passage's heading states is the passage's (2.0 版 over what 2.0 changed).
             p_text = fold(p.text) + "\n" + fold(p.section or "")

@@ -20,7 +20,7 @@ import numpy as np
 
 from .config import FusionMode, RetrievalConfig
 from .passages import Chunk, Passage
-from .text import fold, is_cjk, to_traditional, tokenize
+from .text import fold, is_cjk, is_latin_script, to_traditional, tokenize
 
 
 # Capitalised words in a row, with of/and/the/for/to between them (GNU Free Documentation License).
@@ -134,12 +134,6 @@ class LexicalIndex:
 
 #: How far down the English leg's ranking its best English passage is looked for.
 ENGLISH_LOOKAHEAD = 8
-
-
-def _mostly_latin(text: str) -> bool:
-    """Whether most letters of a text are Latin (an untranslated English passage)."""
-    letters = [ch for ch in text if ch.isalpha()]
-    return bool(letters) and sum(1 for ch in letters if is_cjk(ch)) < 0.5 * len(letters)
 
 
 def _passage(chunk: Chunk) -> Passage:
@@ -304,7 +298,7 @@ class Retriever:
         if not words:
             return []
         for chunk, score in self.lexical.search(tokenize(" ".join(words)), ENGLISH_LOOKAHEAD, sources=sources):
-            if not _mostly_latin(chunk.text):
+            if not is_latin_script(chunk.text, chinese_below=0.5):
                 continue
             if any(p.id == chunk.id for p in found):
                 return []  # found by the question itself already

@@ -301,6 +301,14 @@ def is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
 
 
+def is_latin_script(text: str, chinese_below: float = 0.2) -> bool:
+    """Whether ``text`` is written in Latin script: it has letters, and Chinese characters
+    are under ``chinese_below`` of them (a sentence: a fifth; a passage that mixes a Chinese
+    heading into English text: a half)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(letters) and sum(1 for ch in letters if is_cjk(ch)) < chinese_below * len(letters)
+
+
 def detect_language(text: str) -> str:
     """'zh' when the text has any meaningful share of CJK characters, else 'en'."""
     letters = [ch for ch in text if ch.isalpha()]

@@ -573,13 +573,14 @@ def test_latin_script_sentences_are_measured_against_their_own_background(assist
     """An English question is similar to any English sentence (a copyright line, a command
     description): Latin-script sentences are centred on a background of their own, once a
     corpus has enough of them to sample."""
-    from app.answer import LATIN_SAMPLE_MIN, _is_latin_sentence
+    from app.answer import LATIN_SAMPLE_MIN
     from app.store import SentenceRecord
+    from app.text import is_latin_script
 
-    assert _is_latin_sentence("Making a Debian Package, copyright 1997 Jaldhar Vyas.")
-    assert _is_latin_sentence("$ dquilt refresh")
-    assert not _is_latin_sentence("使用 dquilt 创建 debian/patches/install.patch 补丁文件。")
-    assert not _is_latin_sentence("2006")
+    assert is_latin_script("Making a Debian Package, copyright 1997 Jaldhar Vyas.")
+    assert is_latin_script("$ dquilt refresh")
+    assert not is_latin_script("使用 dquilt 创建 debian/patches/install.patch 补丁文件。")
+    assert not is_latin_script("2006")
     rng = np.random.default_rng(2)
     vecs = rng.normal(size=(400, 8)).astype(np.float32)
     vecs[:200, 0] += 3.0  # the "English" sentences share a direction
