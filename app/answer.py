@@ -533,7 +533,9 @@ class ExtractiveAnswerer:
         back at most, from the chunk before when the passage starts with the sentence);
         else, for a lone sentence, the next one of its paragraph when both are short
         (``answer.context_next_chars``): documents often answer in the sentence after the
-        one that matches the question; the items announced by a sentence that ends with a
+        one that matches the question; then the sentence after the one scored, on the next
+        line too, when it refers back to it (:data:`_REFERS_BACK`: 访问该控制台); the items
+        announced by a sentence that ends with a
         colon (第一…第二…第三…), which may run past the passage, even when the candidate
         already quotes the first item with it (…有多个网络模式：+ 最简单的模式是…；), every
         sentence up to the last item when they are short (:meth:`_enumerated_run`); and the
@@ -567,6 +569,14 @@ class ExtractiveAnswerer:
         if len(out) == 1 and pos + 1 < len(idxs) and self._same_paragraph(p, out[0], idxs[pos + 1]) \
                 and len(recs[out[0]].text) + len(recs[idxs[pos + 1]].text) <= self.config.context_next_chars:
             out.append(idxs[pos + 1])
+        # The sentence after the one scored may go on about it (…重定向到第四个控制台。您可以通过按下
+        # 左 Alt+F4 访问该控制台；): one that refers back to it belongs with it.
+        if out[-1] == cand.sentence or len(out) == 1:
+            nxt = self.sentences.following(out[-1], 1)
+            if nxt and self.sentences.previous(nxt[0]) == out[-1] and nxt[0] not in out \
+                    and len(recs[nxt[0]].text) <= self.config.context_next_chars \
+                    and _REFERS_BACK.search(simplified(recs[nxt[0]].text)):
+                out.append(nxt[0])
         key = self._key_line(out[0])
         if key is not None:
             out.insert(0, key)
@@ -1061,5 +1071,9 @@ _ANAPHOR = re.compile(r"^(那一年|这一年|那一刻|这|那|它|他|她|此|
                       r"|^(?:It|Its|This|These|They|Their)\b"
                       r"|\b(?:this|these) (?:key(?: combination)?s?|shortcuts?|commands?|options?|settings?"
                       r"|functions?|buttons?|icons?|features?|tools?|dialog(?: box)?s?)\b")
+# A sentence that speaks of what the one before it named: a demonstrative or pronoun
+# anywhere (访问该控制台, 这个账户会被禁止, 要转置它, 在本例中), or a leading one in English.
+_REFERS_BACK = re.compile(r"^.{0,6}?(?:(?<![应活])该|这|那|此(?!外)|它|其中|他们|她们|本例)|(?<![应活])该(?=[\u4e00-\u9fff])"
+                          r"|^(?:It|Its|This|That|These|Those|They|Their|Then|To do (?:this|so))\b")
 # A plural that points back at things just named (这些文件, 这两种, 上述, these).
 _PLURAL_BACK = re.compile(r"这些|这两|这三|这几|上述|以上这|\b(?:these|those|the above)\b", re.I)

@@ -15,7 +15,7 @@ from app.errors import EmptyQuestionError
 from app.followup import previous_questions, resolve_followup
 from app.keyphrase import key_span
 
-from .conftest import ROOT
+from .conftest import ROOT, ingested_assistant
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -727,6 +727,27 @@ def test_a_lone_sentence_brings_the_next_one_of_its_paragraph(project, assistant
     cfg.answer.context_next_chars = 150
     across = Assistant(cfg, embedder=assistant.embedder).ask("软件包的缺陷应当报告到哪里？")
     assert "缺陷跟踪系统。[1]" in across.text and "reportbug" not in across.text
+
+
+def test_the_next_sentence_that_refers_back_is_quoted_with_the_answer(project, assistant):
+    """A sentence that goes on about the one quoted (该控制台, 它, 在本例中, It...) is quoted with
+    it, even on the next line: the first says where, the next says how. A next line that
+    starts on something else is not."""
+    from app.answer import _REFERS_BACK
+
+    for said in ("要查看该控制台，请按下 Alt+F4。", "要转置它，必须选择四行。", "在本例中，该值是 15,000。",
+                 "This console shows the log."):
+        assert _REFERS_BACK.search(said), said
+    for said in ("您应该先备份数据。", "安装程序支持 HTTP 和 FTP。", "此外还有图形界面。", "To start the file manager, open Files."):
+        assert not _REFERS_BACK.search(said), said
+    mine = ingested_assistant(project, {"install.txt": (
+        "安装程序的每个对话框都有简短的说明。\n"
+        "错误信息和日志被写到第四个虚拟控制台。\n"
+        "要查看该控制台，请按下 Alt+F4，按 Alt+F1 返回安装程序。\n"
+        "安装完成后系统会自动重启。\n")}, embedder=assistant.embedder, answer={"min_score": -1})
+    answer = mine.ask("安装时错误信息和日志会显示在哪里？")
+    assert "第四个虚拟控制台。" in answer.text and "Alt+F4" in answer.text, answer.text
+    assert "自动重启" not in mine.ask("要查看该控制台按什么？").text
 
 
 def test_a_sentence_that_only_repeats_the_question_is_not_the_answer(project, assistant):
