@@ -288,6 +288,18 @@ def _word_bounds(text: str) -> set[int]:
     return bounds
 
 
+def _noun_ends(text: str) -> set[int]:
+    """Where jieba's nouns end in ``text``."""
+    import jieba.posseg as pseg
+
+    ends, at = set(), 0
+    for word, flag in pseg.lcut(text):
+        at += len(word)
+        if flag.startswith("n"):
+            ends.add(at)
+    return ends
+
+
 def _char_kind(ch: str) -> str:
     """d(igit), l(atin letter), c(hinese) or o(ther)."""
     return "d" if ch.isdigit() else "l" if ch.isascii() and ch.isalpha() else "c" if is_cjk(ch) else "o"
@@ -297,7 +309,8 @@ def _parallel_span(phrase: str, last: str) -> tuple[int, int] | None:
     """Where the previous question writes a variant of ``phrase``: a span on word
     boundaries of about the same length, not containing or contained in the phrase, that
     shares its first or last character and at least half of its characters (numbers count
-    as alike: 填 2 ~ 填 4; 从左往右拖 ~ 从右向左拖). None when the phrase is there already, when
+    as alike: 填 2 ~ 填 4; 从左往右拖 ~ 从右向左拖), or a Chinese compound of the same length
+    and head (its last character: 回弹键 ~ 慢速键). None when the phrase is there already, when
     no span qualifies, or when two different spans are equally good."""
     compact = phrase.replace(" ", "")
     key = _DIGITS.sub("0", compact)
@@ -305,6 +318,7 @@ def _parallel_span(phrase: str, last: str) -> tuple[int, int] | None:
         return None
     last = last[:300]  # a long earlier turn: its opening is what a variant refers to
     bounds = sorted(_word_bounds(last))
+    noun_ends = _noun_ends(last)
     best: list[tuple[float, int, int, int]] = []
     for a, start in enumerate(bounds):
         for end in bounds[a + 1:]:
@@ -318,7 +332,11 @@ def _parallel_span(phrase: str, last: str) -> tuple[int, int] | None:
                     or span.replace(" ", "") in compact or not (other[0] == key[0] or other[-1] == key[-1]):
                 continue
             shared = sum(min(other.count(ch), key.count(ch)) for ch in set(key))
-            if shared * 2 >= max(len(key), len(other)):
+            # A Chinese compound ends on its head noun: 回弹键 is a variant of 慢速键 (another
+            # key); 第一次打包 ends on a verb.
+            same_head = len(other) == len(key) >= 3 and other[-1] == key[-1] and is_cjk(key[-1]) \
+                and all(map(is_cjk, other)) and end in noun_ends
+            if shared * 2 >= max(len(key), len(other)) or same_head:
                 best.append((shared / max(len(key), len(other)), abs(len(other) - len(key)), start, end))
     if not best:
         return None

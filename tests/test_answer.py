@@ -181,6 +181,11 @@ def test_a_variant_of_a_phrase_of_the_previous_question_takes_its_place():
     assert "哪一年" in resolve_followup("那一年呢？", ["百度在哪一年推出了文心一言？"])
     assert resolve_followup("反过来呢？", ["在编辑器里从右向左拖出选择框，会选中哪些对象？"]) == (
         "在编辑器里从右向左拖出选择框，会选中哪些对象？ 反过来呢？")
+    # A Chinese compound with the same head noun is another thing of its kind (回弹键 ~ 慢速键),
+    # not a phrase that ends on a verb of the same character (第一次打包).
+    assert resolve_followup("那回弹键呢？", ["慢速键在哪里打开？"]) == "回弹键在哪里打开？"
+    assert resolve_followup("那内核模块包呢？", ["新手第一次打包，手册认为哪类软件算是简单的？"]) != (
+        "新手内核模块包，手册认为哪类软件算是简单的？")
     # Nothing alike in the previous question: the rules before this one apply.
     assert resolve_followup("那H20呢？", ["A800是哪一年推出的？"]) == "H20是哪一年推出的？"
     assert resolve_followup("那取消保留呢？", ["用 apt 怎样把软件包设为“保留”？"]).startswith("关于取消保留")
