@@ -300,6 +300,32 @@ def _noun_ends(text: str) -> set[int]:
     return ends
 
 
+# A condition, not a thing: 如果每年的利率都不一样, 要是不关文件直接强制弹出, if I only want….
+_CONDITION_START = re.compile(r"^(?:如果|假如|假设|要是|万一|若|一旦|当)|^(?:if|when|once|after|before|i|we|you|my)\b",
+                              re.I)
+
+
+def _is_condition(phrase: str) -> bool:
+    """Whether an ``X呢`` / ``and X?`` phrase states a situation for the previous question
+    (it opens with 如果/要是/if, or negates: 还是没反应呢) rather than naming a thing."""
+    return bool(_CONDITION_START.match(phrase)) or "不" in phrase or "没" in phrase
+
+
+def _is_action(phrase: str) -> bool:
+    """Whether a Chinese ``X呢`` phrase is an action (取消保留, 打开之后, 要高画质列印它): it
+    has a verb and does not end on a noun (回弹键 ends on its noun 键), so it cannot stand
+    in for a noun of the previous question."""
+    import jieba.posseg as pseg
+
+    words = pseg.lcut(phrase)
+    if not words:
+        return False
+    head = words[-1]
+    # A one-character head after a noun is a noun's head that jieba may tag otherwise (内核模块包).
+    noun_end = head.flag.startswith("n") or len(head.word) == 1 and len(words) > 1 and words[-2].flag.startswith("n")
+    return not noun_end and any(w.flag == "v" for w in words)
+
+
 def _char_kind(ch: str) -> str:
     """d(igit), l(atin letter), c(hinese) or o(ther)."""
     return "d" if ch.isdigit() else "l" if ch.isascii() and ch.isalpha() else "c" if is_cjk(ch) else "o"
@@ -463,8 +489,11 @@ def followup_candidates(question: str, history: Sequence[Any] | None) -> list[st
             return [last[:variant[0]] + new_entity + last[variant[1]:]]
         # Swap the previous question's entity of the same kind for the new one:
         # 那H20呢 after A800是哪家公司推出的 -> H20是哪家公司推出的.
+        if _is_condition(new_entity):
+            # A new situation for the previous question (还是没反应呢？): searched together.
+            return [f"{last} {q}"]
         old = _entities(last, latin=_is_latin(new_entity))
-        if old and old[0] != new_entity and old[0] in last:
+        if old and old[0] != new_entity and old[0] in last and not (lang == "zh" and _is_action(new_entity)):
             return [last.replace(old[0], new_entity, 1)]
         # Nothing to swap: what the text says about the new entity, in the same topic
         # (not the old question again, which would find the old answer).

@@ -188,6 +188,19 @@ def test_a_variant_of_a_phrase_of_the_previous_question_takes_its_place():
         "新手内核模块包，手册认为哪类软件算是简单的？")
     # Nothing alike in the previous question: the rules before this one apply.
     assert resolve_followup("那H20呢？", ["A800是哪一年推出的？"]) == "H20是哪一年推出的？"
+    # A situation is no thing to swap in (如果利率每年都不同 is no other 贷款): the previous
+    # question is searched with it.
+    assert resolve_followup("如果利率每年都不同呢？", ["这笔贷款十年后的终值是多少？"]) == (
+        "这笔贷款十年后的终值是多少？ 如果利率每年都不同呢？")
+    assert resolve_followup("还是打不开呢？", ["笔记本合上盖子以后唤不醒，怎么办？"]) == (
+        "笔记本合上盖子以后唤不醒，怎么办？ 还是打不开呢？")
+    from app.followup import _is_action, _is_condition
+
+    assert [_is_condition(p) for p in ("要是不保存直接关闭", "还是没反应", "if I only print the selection", "打开之后",
+                                       "回弹键")] == [True, True, True, False, False]
+    # An action is no thing either: it is asked about in the previous question's topic.
+    assert [_is_action(p) for p in ("打开之后", "取消保留", "内核模块包", "回弹键", "百度")] == [
+        True, True, False, False, False]
     assert resolve_followup("那取消保留呢？", ["用 apt 怎样把软件包设为“保留”？"]).startswith("关于取消保留")
 
 
