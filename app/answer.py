@@ -710,13 +710,16 @@ class ExtractiveAnswerer:
 
     def _key_phrase(self, expanded: Sequence[int], cand: ScoredSentence, question: str, language: str,
                     expansion: Sequence[str]) -> tuple[int | None, tuple[int, int] | None]:
-        """(sentence, span) of the answer phrase for ``question``: in the candidate's own
-        sentences first, else in the context quoted with them (the next sentence often
-        holds the address, the number...). What the question asks for (a year, the list, a
+        """(sentence, span) of the answer phrase for ``question``: in the sentence scored
+        first, then in those quoted after it (the next sentence often holds the address, the
+        number, the key...), then before it. What the question asks for (a year, the list, a
         name) in any of them beats the clause that merely carries the question's words."""
         recs = self.sentences.records
+        # The sentence scored, then what follows it (the next sentence often goes on with the
+        # value: …控制台。您可以通过按下 Alt+F4…), then what comes before it.
+        order = sorted(expanded, key=lambda j: (j != cand.sentence, j < cand.sentence))
         for clause in (False, True):
-            for i in sorted(expanded, key=lambda j: j not in cand.indices):
+            for i in order:
                 sp = key_span(recs[i].text, question, language, expansion, clause=clause)
                 if sp:
                     return i, sp

@@ -30,9 +30,17 @@ _ASKS_SHARE = re.compile(r"率|比例|百分|占比|份额|percent|rate|share|pr
 _UNIT = re.compile(r" ?(?:个月|个小时|小时|分钟|字符|[天年月日周个次种位名家台块张件本页层倍秒人]|[KMGT]i?B\b|%)")
 # Characters a model-name match may pick up in front of the name (的含光800 -> 含光800).
 _LEADING_FUNCTION = "的是其了和与及在为把被由从向对将"
+# A key to press, a combination whole (Alt+F4, Ctrl + Shift + T, not Alt), or a key a Chinese
+# text names (回车键, F2 键).
+_KEY_NAME = (r"(?:Ctrl|Control|Shift|Alt|AltGr|Super|Meta|Cmd|Command|Esc|Escape|Tab|Enter|Return|Backspace|Delete|Del"
+             r"|Insert|Home|End|PageUp|PageDown|Page Up|Page Down|Space|PrtSc|Print Screen|F\d{1,2})")
+_KEY_PHRASE = re.compile(rf"(?<![A-Za-z0-9])(?:{_KEY_NAME}|[A-Z][A-Za-z]*)(?:\s?\+\s?(?:{_KEY_NAME}|[A-Za-z0-9↑↓←→;,.]))+"
+                         rf"(?![A-Za-z0-9])|(?<![A-Za-z]){_KEY_NAME}(?![A-Za-z])(?:\s?键)?|回车键?|空格键|退格键?"
+                         r"|(?<![A-Za-z0-9])[A-Za-z0-9]\s?键")
 # Cues in the order their phrase is preferred (the most specific first).
 _ORDER = [(Cue.VERSION, _VERSION), (Cue.MONEY, _MONEY), (Cue.YEAR, _YEAR), (Cue.TIME, _DATE), (Cue.TIME, _TIME),
-          (Cue.NUMBER, _FRACTION), (Cue.NUMBER, _NUMBER), (Cue.MODEL, _MODEL_NAME), (Cue.DEFINITION, _DEFINITION)]
+          (Cue.NUMBER, _FRACTION), (Cue.NUMBER, _NUMBER), (Cue.KEY, _KEY_PHRASE), (Cue.MODEL, _MODEL_NAME),
+          (Cue.DEFINITION, _DEFINITION)]
 # A question that asks for the name of a thing (叫什么, 哪款芯片, which tool): the answer is
 # the quoted, titled or Latin term nearest to the question's words.
 _ASKS_NAME_ZH = re.compile(r"叫什么|叫做什么|什么名字|称为什么|称作什么|被称为|名为|比作什么|哪(?:款|个|种|部|家|项|份|条|一个|一款)"

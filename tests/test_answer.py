@@ -751,7 +751,8 @@ def test_the_next_sentence_that_refers_back_is_quoted_with_the_answer(project, a
     """A sentence that goes on about the one quoted (该控制台, 它, 在本例中, It...) is quoted with
     it, even on the next line: the first says where, the next says how. A next line that
     starts on something else is not."""
-    from app.answer import _REFERS_BACK
+    from app.answer import _REFERS_BACK, ScoredSentence
+    from app.config import AnswerMode
 
     for said in ("要查看该控制台，请按下 Alt+F4。", "要转置它，必须选择四行。", "在本例中，该值是 15,000。",
                  "This console shows the log."):
@@ -765,6 +766,19 @@ def test_the_next_sentence_that_refers_back_is_quoted_with_the_answer(project, a
         "安装完成后系统会自动重启。\n")}, embedder=assistant.embedder, answer={"min_score": -1})
     answer = mine.ask("安装时错误信息和日志会显示在哪里？")
     assert "第四个虚拟控制台。" in answer.text and "Alt+F4" in answer.text, answer.text
+    # The answer phrase is looked for in the sentence scored, then after it, then before it:
+    # the key that opens the console, not the F1 of the sentence before.
+    keys = ingested_assistant(project, {"install.txt": (
+        "每个对话框都有帮助信息，可以通过 F1 键访问这些帮助信息。错误信息和日志被重定向到第四个虚拟控制台。"
+        "您可以通过按下 Alt+F4 访问该控制台。\n")}, embedder=assistant.embedder, answer={"min_score": -1})
+    answerer = keys._answerers[AnswerMode.EXTRACTIVE]
+    said = [r.text for r in answerer.sentences.records]
+    first, scored, after = (said.index(t) for t in (
+        "每个对话框都有帮助信息，可以通过 F1 键访问这些帮助信息。", "错误信息和日志被重定向到第四个虚拟控制台。",
+        "您可以通过按下 Alt+F4 访问该控制台。"))
+    cand = ScoredSentence(indices=[first, scored], passage=None, score=0.5, cosine=0.0, coverage=0.0, sentence=scored)
+    at, span = answerer._key_phrase([first, scored, after], cand, "按什么键去看日志？", "zh", [])
+    assert at == after and said[after][span[0]:span[1]] == "Alt+F4"
     assert "自动重启" not in mine.ask("要查看该控制台按什么？").text
 
 

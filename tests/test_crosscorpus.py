@@ -426,6 +426,11 @@ def test_key_span_takes_the_whole_value_and_the_name_asked_for():
     assert span("重新打包时别忘了 --exclude-vcs 选项。", "重新打包时要记得加上哪个选项？") == "--exclude-vcs"
     # A how-to question: the command line.
     assert span("卸载一个软件包（包括配置文件）：dpkg --purge foo。", "用什么命令把软件包连同配置一起卸载？") == "dpkg --purge foo"
+    # A key to press: the whole combination, or the key a Chinese text names.
+    assert span("您可以通过按下 左 Alt+F4 访问该控制台。", "按什么键能看到日志？") == "Alt+F4"
+    assert span("按 Ctrl + Shift + T 可以恢复关闭的标签页。", "恢复标签页的快捷键是什么？") == "Ctrl + Shift + T"
+    assert span("选中文件后按 F2 键即可改名。", "改名按哪个键？") == "F2 键"
+    assert span("Press Delete on your keyboard.", "删除文件按哪个键？") == "Delete"
 
 
 def test_asked_which_command_the_phrase_is_the_one_the_prose_names():
