@@ -571,7 +571,7 @@ class ExtractiveAnswerer:
             out.append(idxs[pos + 1])
         # The sentence after the one scored may go on about it (…重定向到第四个控制台。您可以通过按下
         # 左 Alt+F4 访问该控制台；): one that refers back to it belongs with it.
-        if out[-1] == cand.sentence or len(out) == 1:
+        if out[-1] == cand.sentence:
             nxt = self.sentences.following(out[-1], 1)
             if nxt and self.sentences.previous(nxt[0]) == out[-1] and nxt[0] not in out \
                     and len(recs[nxt[0]].text) <= self.config.context_next_chars \

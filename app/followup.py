@@ -440,8 +440,9 @@ def followup_candidates(question: str, history: Sequence[Any] | None) -> list[st
     Five rules, each narrow on purpose (a standalone question must never be rewritten):
     a bare ``X呢`` / ``what about X`` (also 反过来X呢, 如果是X呢) puts X in place of the
     previous question's variant of it (填 2 呢 after …填 4…: :func:`_parallel_span`) or its
-    entity of X's kind, or, when it has neither, asks about X in the previous question's
-    topic; 这个/那个 + the kind the previous question asked for (这个别名 after 什么别名) is
+    entity of X's kind, or, when it has neither or X is an action (打开之后), asks about X in
+    the previous question's topic, and a situation (如果…呢, 还是没反应呢, and if I…?) is
+    searched with the previous question; 这个/那个 + the kind the previous question asked for (这个别名 after 什么别名) is
     what the previous answer named (:func:`_named_by_answer`); a leading subject
     pronoun (它/他/其, it/they) is replaced by its referent (:func:`_referents`: the entity the
     previous answer named, or the previous question's topic; one rewrite per candidate); a
@@ -487,11 +488,12 @@ def followup_candidates(question: str, history: Sequence[Any] | None) -> list[st
         variant = _parallel_span(new_entity, last)
         if variant:
             return [last[:variant[0]] + new_entity + last[variant[1]:]]
-        # Swap the previous question's entity of the same kind for the new one:
-        # 那H20呢 after A800是哪家公司推出的 -> H20是哪家公司推出的.
         if _is_condition(new_entity):
             # A new situation for the previous question (还是没反应呢？): searched together.
             return [f"{last} {q}"]
+        # Swap the previous question's entity of the same kind for the new one (not for an
+        # action: 打开之后呢):
+        # 那H20呢 after A800是哪家公司推出的 -> H20是哪家公司推出的.
         old = _entities(last, latin=_is_latin(new_entity))
         if old and old[0] != new_entity and old[0] in last and not (lang == "zh" and _is_action(new_entity)):
             return [last.replace(old[0], new_entity, 1)]
