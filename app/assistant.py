@@ -361,7 +361,7 @@ class Assistant:
                 log.warning("follow-up not condensed by the LLM (%s); using the offline rules", exc)
         candidates = [resolved] if resolved is not None else followup_candidates(question, history)
         language = detect_language(question)
-        # A follow-up left as asked that points back (这样会丢东西吗？) is also searched together
+        # A question of a conversation left as asked (这样会丢东西吗？) is also searched together
         # with the previous question, and answered on its own words either way.
         context = search_context(question, history) if candidates == [question] and not follows else None
         searches: list[tuple[str, str | None]] = [(c, None) for c in candidates]

@@ -322,15 +322,17 @@ def test_standalone_questions_are_never_rewritten():
         assert resolve_followup(q, history) == q
 
 
-def test_a_follow_up_that_points_back_is_also_searched_with_the_previous_question():
+def test_a_question_of_a_conversation_is_also_searched_with_the_previous_question():
     from app.followup import search_context
 
     history = [("电脑挂起后按键没反应怎么办？", "如果计算机没反应，尝试按一下电源键。[1]")]
     assert search_context("这样会丢东西吗？", history) == "电脑挂起后按键没反应怎么办？ 这样会丢东西吗？"
     assert search_context("Will DRC catch that?", ["What if two zones have the same priority?"]) \
         == "What if two zones have the same priority? Will DRC catch that?"
-    # Nothing points back, or nothing came before: the question is searched as asked.
-    assert search_context("华为的异构计算架构叫什么？", history) is None
+    # Whether or not it points back (Is there somewhere … instead?): a wider search, kept
+    # only when it answers the question better; nothing came before: searched as asked.
+    assert search_context("Is there somewhere I can chat in real time instead?", ["Is there a mailing list?"]) \
+        == "Is there a mailing list? Is there somewhere I can chat in real time instead?"
     assert search_context("这样会丢东西吗？", []) is None
 
 
