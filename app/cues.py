@@ -381,6 +381,9 @@ _KEY = re.compile(r"(?<![A-Za-z])(?:Ctrl|Control|Shift|Alt|AltGr|Super|Meta|Cmd|
 _PATH = r"「[^」]+\s[-–]\s[^」]+」|\[[^\[\]]+\]\s?[-–]\s?\[[^\[\]]+\]|\S\s*[→›]\s*\S"
 _INSTRUCTION = re.compile(r"请(?:执行|运行|使用|输入|安装|编辑|查看|参见)|可以(?:使用|用|运行|执行|通过|输入)(?![它他她这那此其]|\s*[它他她这那此其])"
                           r"|可使用|只需|以下命令|如下命令"
+                          # A conditional imperative: 若要确保…，请在…; 要移动的话，在矩形中点住和拖动即可.
+                          r"|(?:若要|如要|如果要)[^，,。；]{1,30}[，,]\s*请|请在"
+                          r"|(?:^|[，,])\s*(?:若要|如要|如果要|要)[^，,。；]{1,20}(?:的话)?[，,][^。；]{0,40}即可"
                           r"|(?:选择|单击|点击|双击|右击|右键单击|勾选|选中|打开|启用|取消选择)\s*[「“\"【\[]"
                           rf"|{_PATH}|\S -> \S"
                           r"|^(?:\d+\.\s*)?(?:Press|Click|Double-click|Right-click|Select|Choose|Switch|Toggle|Go to|Drag|Tap"

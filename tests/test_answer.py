@@ -14,6 +14,7 @@ from app.cues import Cue, alternatives, asks_for_name, has_name, question_cues, 
 from app.errors import EmptyQuestionError
 from app.followup import previous_questions, resolve_followup
 from app.keyphrase import key_span
+from app.text import simplified
 
 from .conftest import ROOT, ingested_assistant
 
@@ -414,6 +415,10 @@ def test_a_how_to_question_asks_for_an_instruction_or_a_command():
     assert sentence_has(Cue.STEPS, "Press Delete on your keyboard.")  # an English step of a help page
     assert sentence_has(Cue.STEPS, "4. Switch the Tap to Click switch to on.")
     assert not sentence_has(Cue.STEPS, "The network connection should now have a fixed IP address.")
+    # A conditional imperative is an instruction too (the GIMP help, the Calc help once folded).
+    assert sentence_has(Cue.STEPS, "要移动的话，在矩形中点住和拖动即可。")
+    assert sentence_has(Cue.STEPS, simplified("若要確保一個條目被解譯為文字，請在該條目的開頭加上撇號。"))
+    assert not sentence_has(Cue.STEPS, simplified("若要為不同的試算表指定不同的自動篩選，必須先定義每個試算表的資料庫範圍。"))
     # Asking how something came about asks for no instruction; how to check a fact on the
     # system does (the answer is the command or the step that shows it).
     assert Cue.STEPS not in question_cues("英伟达是怎么应对禁令的？", "zh")
