@@ -77,6 +77,30 @@ def lookup_forms(word: str) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
+# British and American spellings of one word (colour / color, licence / license, analyse /
+# analyze, centre / center, cancelled / canceled, catalogue / catalog, grey / gray), as
+# (British ending, American ending, shortest stem).
+_SPELLINGS = (("our", "or", 3), ("ours", "ors", 3), ("oured", "ored", 3), ("ouring", "oring", 3),
+              ("ise", "ize", 3), ("ised", "ized", 3), ("ises", "izes", 3), ("ising", "izing", 3),
+              ("isation", "ization", 3), ("isations", "izations", 3), ("yse", "yze", 3), ("ysed", "yzed", 3),
+              ("ysing", "yzing", 3), ("tre", "ter", 3), ("tres", "ters", 3), ("ence", "ense", 3),
+              ("lled", "led", 3), ("lling", "ling", 3), ("ogue", "og", 4), ("ogues", "ogs", 4),
+              ("grey", "gray", 0), ("programme", "program", 0), ("programmes", "programs", 0))
+
+
+def spelling_variants(word: str) -> list[str]:
+    """The other spelling of an English word, British or American (colour -> color,
+    color -> colour, customise -> customize); empty when it has none. Only the corpus can
+    tell which one is a word: the caller keeps the variants it knows."""
+    w = word.lower()
+    out = []
+    for brit, amer, shortest in _SPELLINGS:
+        for a, b in ((brit, amer), (amer, brit)):
+            if w.endswith(a) and not (len(b) > len(a) and w.endswith(b)) and len(w) - len(a) >= shortest:
+                out.append(w[: len(w) - len(a)] + b)
+    return [v for v in dict.fromkeys(out) if v != w]
+
+
 def stems(word: str) -> list[str]:
     """Forms of an English word to look up, most likely first: :func:`stem`, then the
     forms it misses (pronounced -> pronounce, creating -> create, makes -> make)."""
@@ -195,6 +219,9 @@ def is_english_word(word: str) -> bool:
     computing)."""
     vocab = _tables().vocabulary
     if any(f in vocab for f in stems(word)):
+        return True
+    # The other spelling (colour: the glosses spell color).
+    if any(f in vocab for v in spelling_variants(word) for f in stems(v)):
         return True
     for suffix in ("er", "est"):
         base = word[: -len(suffix)]
@@ -349,6 +376,10 @@ class CrossLingual:
             function = w in _FUNCTION_EN and (word.islower() or not question[:m.start()].strip())
             if w in covered or w in _STOPWORDS or function or len(w) < 3:
                 continue
+            if not self.lexical.known(w):
+                # A British spelling over an American text, or the other way round (Which
+                # colour model… / the RGB color model): the text's own spelling is searched.
+                out.extend(v for v in spelling_variants(w) if self.lexical.known(v))
             if self.lexical.known(w) and not any(by_gloss.get(f) for f in lookup_forms(w)):
                 continue  # a Latin name the corpus itself uses (CUDA, H20) needs no translation
             # 2. Transliteration (proper names): Kunlun -> 昆仑.

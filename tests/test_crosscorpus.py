@@ -854,3 +854,21 @@ def test_a_question_asking_for_the_menu_is_answered_with_the_menu_path(project):
         "螢幕上會顯示一個對話方塊通知您「目標搜尋」成功。按一下 [是] 在儲存格中輸入帶變數值的結果。\n"
         "德國正在建造名為JUPITER的超算中心。\n")}).ask("Which menu is Goal Seek in?")
     assert answer.found and "[工具] - [目標搜尋]" in answer.text, answer.text
+
+
+def test_a_british_spelling_finds_the_american_one(project):
+    """Which colour model… over a manual that writes "color": the question's spelling is not
+    a name the corpus lacks, and the text's own spelling is searched and matched."""
+    from app.crosslingual import is_english_word, spelling_variants
+
+    assert spelling_variants("colour") == ["color"] and spelling_variants("color") == ["colour"]
+    assert spelling_variants("cancelled") == ["canceled"] and spelling_variants("canceled") == ["cancelled"]
+    assert spelling_variants("customise") == ["customize"] and spelling_variants("pattern") == []
+    assert is_english_word("colour") and is_english_word("licence")
+    answer = ingested_assistant(project, {"print.txt": (
+        "Printing slides\n\nTo print a presentation, choose File - Print. "
+        "LibreOffice uses only the RGB color model for printing in color. "
+        "The RGB values of the selected color are shown in the dialog.\n\n"
+        "Handouts\n\nHandouts show several slides on one page, with room for notes.\n")}
+    ).ask("Which colour model does LibreOffice use when printing in colour?")
+    assert answer.found and "RGB" in answer.text, answer.text
