@@ -146,6 +146,8 @@ _ASKS_BOUND_EN = re.compile(r"\b(?:maximum|minimum|largest|smallest|longest|shor
                             re.I)
 _LIMIT = re.compile(r"最多|最大(?!化)|上限|最少|最小(?!化)|下限|至少|至多|最长|最短|最高|最低|不超过|不能超过|不得超过|不多于"
                     r"|不少于|不低于|多达|高达|\d\s*[^\s，。；,;]{0,4}[以之][内下上]"
+                    # 三个或更多 / 两个及以上 / five or more: a bound written after the number.
+                    r"|[或及](?:更多|更少|更高|更低|更长|更短|以上|以下)|\bor (?:more|fewer|less|higher|lower|longer)\b"
                     r"|\bmaximum\b|\bminimum\b|\bmax\b|\bmin\b|\bup to (?:\d|[a-z]+ \d)|\bat most\b|\bat least\b"
                     r"|\blimit(?:s|ed)?\b", re.I)
 

@@ -357,6 +357,9 @@ def test_a_question_asking_a_bound_needs_a_sentence_stating_one():
     assert Cue.LIMIT not in question_cues("约束里的最小间距是 0.2 mm，最终这类网络按多大间距算？", "zh")
     assert sentence_has(Cue.LIMIT, "它支持多达 32 个铜层的 PCB") and sentence_has(Cue.LIMIT, "最短长度两个字符")
     assert not sentence_has(Cue.LIMIT, "由于使用了迭代方式，IRR 可能失败并返回「错误 523」。")
+    # A bound written after the number (the Impress help: 三個或更多資料點).
+    assert sentence_has(Cue.LIMIT, simplified("您僅可以分割具有三個或更多資料點的曲線。"))
+    assert sentence_has(Cue.LIMIT, "Select three or more objects to distribute.")
     for s in ("请执行以下命令", "以上步骤完成后", "最小化窗口", "It is up to you.", "unlimited"):
         assert not sentence_has(Cue.LIMIT, s), s
     assert sentence_has(Cue.LIMIT, "最好把它的长度控制在 8 字符以内")
