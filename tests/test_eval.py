@@ -237,7 +237,7 @@ def test_gold_answers_appear_in_the_article():
                                         ("install_guide", 45), ("manpages_zh", 45), ("debian_edu", 45),
                                         ("libreoffice_impress_tw", 45), ("libreoffice_calc_guide_tw", 45),
                                         ("lilypond_learning", 45), ("editor_tutorials", 45),
-                                        ("latex_guides", 45)])
+                                        ("latex_guides", 45), ("libreoffice_math_chart_tw", 45)])
 def test_corpus_gold_sets_match_their_extracted_corpus(name, size):
     """Each corpus's gold set loads cleanly, covers every kind of question, and its evidence
     and answers occur in the text the loaders extract (nothing was lost in extraction)."""
