@@ -488,6 +488,32 @@ class ExtractiveAnswerer:
                                                   o.cues_ok, o.terms, parts, o.sentence)
         return sorted(best.values(), key=lambda s: -s.score)
 
+    def _next_steps(self, out: list[int]) -> list[int]:
+        """After a quoted numbered step (1. 选中您想删除的文件。), the steps that follow it
+        (2. …, 3. …, with the lines each step holds), while they fit in ``STEPS_CHARS``
+        with the quote: asked how, the reader needs the whole procedure, not its first step."""
+        recs = self.sentences.records
+        m = _STEP_NUMBER.match(recs[out[-1]].text)
+        if m is None:
+            return []
+        n, last, total, more = int(m.group(1)), out[-1], sum(len(recs[i].text) for i in out), []
+        pending: list[int] = []  # lines of the current step, kept when the next step fits
+        for j in self.sentences.following(last, 12):
+            if self.sentences.previous(j) != last or j in out:
+                break  # a heading in between: another section
+            last = j
+            mm = _STEP_NUMBER.match(recs[j].text)
+            if mm and int(mm.group(1)) != n + 1:
+                break
+            pending.append(j)
+            if mm:
+                size = sum(len(recs[i].text) for i in pending)
+                if total + size > self.STEPS_CHARS:
+                    break
+                more += pending
+                total, n, pending = total + size, n + 1, []
+        return more
+
     def _same_paragraph(self, p: Passage, a: int, b: int) -> bool:
         """Whether sentences a and b (a before b) are adjacent in one paragraph of p."""
         ra, rb = self.sentences.records[a], self.sentences.records[b]
@@ -527,7 +553,8 @@ class ExtractiveAnswerer:
             length += extra
         return chosen
 
-    def _expand(self, cand: ScoredSentence, cues: set[Cue] | frozenset[Cue] = frozenset()) -> list[int]:
+    def _expand(self, cand: ScoredSentence, cues: set[Cue] | frozenset[Cue] = frozenset(), how: bool = False
+                ) -> list[int]:
         """Add the context a reader needs: the antecedent of a leading 这/那/它 (in either
         script; in English a leading It/This, or "this key combination" anywhere; two steps
         back at most, from the chunk before when the passage starts with the sentence);
@@ -577,6 +604,15 @@ class ExtractiveAnswerer:
                     and len(recs[nxt[0]].text) <= self.config.context_next_chars \
                     and _REFERS_BACK.search(simplified(recs[nxt[0]].text)):
                 out.append(nxt[0])
+            # Asked how, a sentence that says what can be done (您可以将位图转换成矢量图形。)
+            # is followed by the step that does it: the step is the answer.
+            elif how and nxt and self.sentences.previous(nxt[0]) == out[-1] and nxt[0] not in out \
+                    and len(recs[nxt[0]].text) <= self.config.context_next_chars \
+                    and not sentence_has(Cue.STEPS, simplified(recs[out[-1]].text)) \
+                    and sentence_has(Cue.STEPS, simplified(recs[nxt[0]].text)):
+                out.append(nxt[0])
+        if how:
+            out.extend(self._next_steps(out))
         key = self._key_line(out[0])
         if key is not None:
             out.insert(0, key)
@@ -755,6 +791,8 @@ class ExtractiveAnswerer:
     #: A continuation (后来呢？) quotes the sentences after the previous quote until they
     #: hold this many characters, and this many sentences at most.
     CONTINUE_SENTENCES = 3
+    #: Characters a quoted procedure may grow to with the steps after its first (:meth:`_next_steps`).
+    STEPS_CHARS = 300
     CONTINUE_CHARS = 60
 
     def following_quote(self, runs: Sequence[str]) -> list[int]:
@@ -883,7 +921,8 @@ class ExtractiveAnswerer:
         recs = self.sentences.records
         for cand in chosen:
             run_text, run_cit, prev = "", None, -1
-            expanded, items = (list(cand.indices) if follows else self._expand(cand, cues)), set()
+            expanded, items = (list(cand.indices) if follows else
+                               self._expand(cand, cues, how=bool(_ASKS_HOW.search(simplified(question))))), set()
             if Cue.LIST in cues and not follows:
                 expanded, items = self._list_items(expanded)
             expanded = [i for i in expanded if i not in used]
@@ -1076,6 +1115,10 @@ _ANAPHOR = re.compile(r"^(那一年|这一年|那一刻|这|那|它|他|她|此|
                       r"|functions?|buttons?|icons?|features?|tools?|dialog(?: box)?s?)\b")
 # A sentence that speaks of what the one before it named: a demonstrative or pronoun
 # anywhere (访问该控制台, 这个账户会被禁止, 要转置它, 在本例中), or a leading one in English.
+# The number of a numbered step: 1. 选中…, 2. Click Apply.
+_STEP_NUMBER = re.compile(r"^(\d{1,2})\.\s")
+# A question asking how to do something (怎么把…, 如何设置, how do I…), not how something is.
+_ASKS_HOW = re.compile(r"(?<!是)(?:怎么|如何|怎样)(?!样|回事)|\bhow (?:do|can|should|to)\b", re.I)
 _REFERS_BACK = re.compile(r"^.{0,6}?(?:(?<![应活])该|这|那|此(?!外)|它|其中|他们|她们|本例)|(?<![应活])该(?=[\u4e00-\u9fff])"
                           r"|^(?:It|Its|This|That|These|Those|They|Their|Then|To do (?:this|so))\b")
 # A plural that points back at things just named (这些文件, 这两种, 上述, these).

@@ -53,6 +53,8 @@ def split_sentences(text: str) -> list[Span]:
             elif m.group()[0] == "." and m.end() < len(line_text) and line_text[m.end()].isupper() \
                     and not _GLUED_WORD.search(line_text, 0, m.start()):
                 continue  # a dotted name (Edge.Cuts, oCell.String, com.sun.star.Text), not two sentences
+            elif m.group()[0] == "." and m.end() < len(line_text) and _LIST_NUMBER.fullmatch(line_text[pos:m.start()]):
+                continue  # the number of a step (1. 选取位图。 2. Click Apply.) opens its sentence
             _append_trimmed(spans, line_text, base, pos, m.end())
             pos = m.end()
         _append_trimmed(spans, line_text, base, pos, len(line_text))
@@ -60,6 +62,8 @@ def split_sentences(text: str) -> list[Span]:
 
 
 _OPENERS, _CLOSERS = "(（[【{", ")）]】}"
+# A numbered list item's number before its full stop: 1. / 12.
+_LIST_NUMBER = re.compile(r"\s*\d{1,3}")
 # A whole lower-case word just before a full stop glued to a capitalised word: "is used.We".
 _GLUED_WORD = re.compile(r"(?:^|[^A-Za-z0-9_.\-])[a-z]+$")
 

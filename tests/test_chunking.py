@@ -88,6 +88,14 @@ def test_decimal_points_do_not_split():
     assert len(split_sentences("版本3.5发布了。")) == 1
 
 
+def test_the_number_of_a_step_stays_with_its_step():
+    """Help pages number their steps (1. 選取要轉換的點陣圖影像。): the number is no sentence
+    of its own, so a quoted step reads as one and an instruction starts with its number."""
+    text = "您可以將點陣圖影像轉換成向量圖形。\n1. 選取要轉換的點陣圖影像。\n2. Click Apply. It works.\n見 3. 然後"
+    assert [s.text for s in split_sentences(text)] == [
+        "您可以將點陣圖影像轉換成向量圖形。", "1. 選取要轉換的點陣圖影像。", "2. Click Apply.", "It works.", "見 3.", "然後"]
+
+
 def test_semicolons_inside_brackets_separate_arguments_not_sentences():
     text = "=DDB(75000;1;60;12;2) = 1,721.81 个货币单位。语法：MIRR(Values; Investment; ReinvestRate)；下一句。"
     assert [s.text for s in split_sentences(text)] == [

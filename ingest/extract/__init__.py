@@ -17,8 +17,9 @@ import bisect
 import re
 from dataclasses import asdict, dataclass, field
 
-#: Bump when any extractor's output changes (part of each file's fingerprint).
-LOADER_VERSION = "10"
+#: Bump when any extractor's output changes (part of each file's fingerprint), or the
+#: sentence splitting that chunks are cut from (11: a step's number stays with its step).
+LOADER_VERSION = "11"
 
 #: Separator of the levels of a section path.
 SECTION_SEP = " › "
