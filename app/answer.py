@@ -961,9 +961,10 @@ class ExtractiveAnswerer:
                 elif run_text and self.sentences.following(prev, 1) != [i]:
                     run_text += _ELLIPSIS  # sentences skipped in between (list items)
                 elif run_text and not (is_cjk(run_text[-1]) or is_cjk(rec.text[0])) \
-                        or run_text and not _NOT_ITEM_END.search(run_text):
+                        or run_text and (not _NOT_ITEM_END.search(run_text) or run_text[-1] in ".!?"):
                     # Latin-script sentences keep their space; lines without end punctuation
-                    # (list items, a command) are set apart by one.
+                    # (list items, a command), or after an English sentence (…To Polygon. 在
+                    # Impress 中…), are set apart by one.
                     run_text += " "
                 run_text += _FOOTNOTE.sub(r"［\1］", rec.text)
                 run_cit, prev = cit, i

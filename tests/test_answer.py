@@ -1014,18 +1014,21 @@ def test_a_description_is_quoted_with_the_option_it_describes(project, assistant
 def test_asked_how_the_answer_quotes_the_steps_of_the_procedure(project, assistant):
     """A help page says what can be done, then numbers the steps: asked how, the answer is the
     procedure (the sentence that says it can be done, then each numbered step while they fit),
-    each step with its number; asked something else, the quote stays short."""
-    mine = ingested_assistant(project, {"vectorize.txt": (
-        "将位图转换成矢量图形\n"
+    each step with its number and the lines it holds, up to the next procedure's heading."""
+    mine = ingested_assistant(project, {"vectorize.md": (
+        "# 将位图转换成矢量图形\n\n"
         "矢量图形可以改变大小而不降低质量。您可以将位图图像转换成矢量图形。\n"
         "1. 选取要转换的位图图像。\n"
-        "2. 在对象上单击鼠标右键，然后选择「转换 - 变成多边形」。\n"
+        "2. 执行以下操作之一：\n"
+        "In Draw, choose Shape - Convert - To Polygon.\n"
+        "在 Impress 中，在对象上单击鼠标右键，然后选择「转换 - 变成多边形」。\n"
         "3. 在对话框中设置颜色数，然后单击「确定」。\n"
         "\n"
-        "裁剪图片\n"
+        "# 裁剪图片\n\n"
         "1. 选取图片。\n"
         "2. 拖动裁剪框的边缘。\n")}, embedder=assistant.embedder, answer={"min_score": -1})
     answer = mine.ask("怎么把位图转换成矢量图形？")
     assert "1. 选取要转换的位图图像。" in answer.text, answer.text
     assert "变成多边形" in answer.text and "单击「确定」" in answer.text, answer.text
     assert "拖动裁剪框" not in answer.text, answer.text  # another procedure
+    assert "To Polygon. 在 Impress 中" in answer.text, answer.text  # an English sentence keeps its space
