@@ -791,9 +791,9 @@ class ExtractiveAnswerer:
     #: A continuation (后来呢？) quotes the sentences after the previous quote until they
     #: hold this many characters, and this many sentences at most.
     CONTINUE_SENTENCES = 3
+    CONTINUE_CHARS = 60
     #: Characters a quoted procedure may grow to with the steps after its first (:meth:`_next_steps`).
     STEPS_CHARS = 300
-    CONTINUE_CHARS = 60
 
     def following_quote(self, runs: Sequence[str]) -> list[int]:
         """What the document says next after an earlier answer whose quoted runs are
@@ -1114,12 +1114,12 @@ _ANAPHOR = re.compile(r"^(那一年|这一年|那一刻|这|那|它|他|她|此|
                       r"|^(?:It|Its|This|These|They|Their)\b"
                       r"|\b(?:this|these) (?:key(?: combination)?s?|shortcuts?|commands?|options?|settings?"
                       r"|functions?|buttons?|icons?|features?|tools?|dialog(?: box)?s?)\b")
-# A sentence that speaks of what the one before it named: a demonstrative or pronoun
-# anywhere (访问该控制台, 这个账户会被禁止, 要转置它, 在本例中), or a leading one in English.
 # The number of a numbered step: 1. 选中…, 2. Click Apply.
-_STEP_NUMBER = re.compile(r"^(\d{1,2})\.\s")
+_STEP_NUMBER = re.compile(r"^(\d{1,2})\.(?!\d)")
 # A question asking how to do something (怎么把…, 如何设置, how do I…), not how something is.
 _ASKS_HOW = re.compile(r"(?<!是)(?:怎么|如何|怎样)(?!样|回事)|\bhow (?:do|can|should|to)\b", re.I)
+# A sentence that speaks of what the one before it named: a demonstrative or pronoun
+# anywhere (访问该控制台, 这个账户会被禁止, 要转置它, 在本例中), or a leading one in English.
 _REFERS_BACK = re.compile(r"^.{0,6}?(?:(?<![应活])该|这|那|此(?!外)|它|其中|他们|她们|本例)|(?<![应活])该(?=[\u4e00-\u9fff])"
                           r"|^(?:It|Its|This|That|These|Those|They|Their|Then|To do (?:this|so))\b")
 # A plural that points back at things just named (这些文件, 这两种, 上述, these).
