@@ -514,6 +514,32 @@ class ExtractiveAnswerer:
                 total, n, pending = total + size, n + 1, []
         return more
 
+    def _earlier_steps(self, out: list[int]) -> list[int]:
+        """Before a quoted numbered step that is not the first (4. 按一下加号…), the steps
+        from 1. on (with the lines each holds), when all of them fit in ``STEPS_CHARS`` with
+        the quote: a procedure is followed from its start."""
+        recs = self.sentences.records
+        # The first quoted step; lines quoted before it belong to the step before.
+        m = next((mm for mm in (_STEP_NUMBER.match(recs[i].text) for i in out) if mm), None)
+        if m is None or int(m.group(1)) < 2:
+            return []
+        n, first, total, earlier = int(m.group(1)), out[0], sum(len(recs[i].text) for i in out), []
+        while n > 1:
+            j = self.sentences.previous(first)
+            if j is None or recs[j].heading or j in out:
+                return []
+            earlier.insert(0, j)
+            total += len(recs[j].text)
+            if total > self.STEPS_CHARS:
+                return []
+            first = j
+            mm = _STEP_NUMBER.match(recs[j].text)
+            if mm:
+                if int(mm.group(1)) != n - 1:
+                    return []
+                n -= 1
+        return earlier
+
     def _same_paragraph(self, p: Passage, a: int, b: int) -> bool:
         """Whether sentences a and b (a before b) are adjacent in one paragraph of p."""
         ra, rb = self.sentences.records[a], self.sentences.records[b]
@@ -612,6 +638,7 @@ class ExtractiveAnswerer:
                     and sentence_has(Cue.STEPS, simplified(recs[nxt[0]].text)):
                 out.append(nxt[0])
         if how:
+            out[:0] = self._earlier_steps(out)
             out.extend(self._next_steps(out))
         key = self._key_line(out[0])
         if key is not None:

@@ -1032,3 +1032,6 @@ def test_asked_how_the_answer_quotes_the_steps_of_the_procedure(project, assista
     assert "变成多边形" in answer.text and "单击「确定」" in answer.text, answer.text
     assert "拖动裁剪框" not in answer.text, answer.text  # another procedure
     assert "To Polygon. 在 Impress 中" in answer.text, answer.text  # an English sentence keeps its space
+    # A later step that matches best is quoted with the steps before it, from 1. on.
+    later = mine.ask("转换位图时，怎么在对话框中设置颜色数？")
+    assert "1. 选取要转换的位图图像。" in later.text and "颜色数" in later.text, later.text
