@@ -624,19 +624,16 @@ class ExtractiveAnswerer:
             out.append(idxs[pos + 1])
         # The sentence after the one scored may go on about it (…重定向到第四个控制台。您可以通过按下
         # 左 Alt+F4 访问该控制台；): one that refers back to it belongs with it.
+        # Asked how, a sentence that says what can be done (您可以将位图转换成矢量图形。) is
+        # followed by the step that does it: the step is the answer.
         if out[-1] == cand.sentence:
             nxt = self.sentences.following(out[-1], 1)
             if nxt and self.sentences.previous(nxt[0]) == out[-1] and nxt[0] not in out \
-                    and len(recs[nxt[0]].text) <= self.config.context_next_chars \
-                    and _REFERS_BACK.search(simplified(recs[nxt[0]].text)):
-                out.append(nxt[0])
-            # Asked how, a sentence that says what can be done (您可以将位图转换成矢量图形。)
-            # is followed by the step that does it: the step is the answer.
-            elif how and nxt and self.sentences.previous(nxt[0]) == out[-1] and nxt[0] not in out \
-                    and len(recs[nxt[0]].text) <= self.config.context_next_chars \
-                    and not sentence_has(Cue.STEPS, simplified(recs[out[-1]].text)) \
-                    and sentence_has(Cue.STEPS, simplified(recs[nxt[0]].text)):
-                out.append(nxt[0])
+                    and len(recs[nxt[0]].text) <= self.config.context_next_chars:
+                after = simplified(recs[nxt[0]].text)
+                if _REFERS_BACK.search(after) or how and sentence_has(Cue.STEPS, after) \
+                        and not sentence_has(Cue.STEPS, simplified(recs[out[-1]].text)):
+                    out.append(nxt[0])
         if how:
             out[:0] = self._earlier_steps(out)
             out.extend(self._next_steps(out))
@@ -941,6 +938,7 @@ class ExtractiveAnswerer:
             return Answer(question=question, text=NOT_FOUND[language], found=False, citations=[],
                           passages=passages, language=language, confidence=confidence)
         cues = question_cues(simplified(question), language)
+        how = bool(_ASKS_HOW.search(simplified(question)))
         citations: dict[str, Citation] = {}
         parts: list[str] = []
         key_phrases: list[str] = []
@@ -948,8 +946,7 @@ class ExtractiveAnswerer:
         recs = self.sentences.records
         for cand in chosen:
             run_text, run_cit, prev = "", None, -1
-            expanded, items = (list(cand.indices) if follows else
-                               self._expand(cand, cues, how=bool(_ASKS_HOW.search(simplified(question))))), set()
+            expanded, items = (list(cand.indices) if follows else self._expand(cand, cues, how)), set()
             if Cue.LIST in cues and not follows:
                 expanded, items = self._list_items(expanded)
             expanded = [i for i in expanded if i not in used]
