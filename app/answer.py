@@ -342,6 +342,10 @@ class ExtractiveAnswerer:
                 low = fold(recs[i].text)
                 stripped = strip_question_values(simplified(recs[i].text), question)
                 met = {c for c in cues if sentence_has(c, stripped, question, language)}
+                if Cue.NAME in cues and p.section and sentence_has(Cue.NAME, p.section.split("›")[-1], question,
+                                                                   language):
+                    # The heading names it (a function's entry under its heading FV).
+                    met.add(Cue.NAME)
                 hit = {t for t in terms if t in low}
                 if language == "zh" and self.sentences.latin[i]:
                     # An untranslated English sentence of a Chinese page says the question's

@@ -34,6 +34,8 @@ class Cue(str, Enum):
     KEY = "key"
     #: The menu a command is in (在哪个菜单下, which menu): the answer writes a menu path.
     MENU = "menu"
+    #: A thing named by its kind (哪个变量, 哪些协议, which option): the answer writes a name.
+    NAME = "name"
 
 
 # What makes 几 no question of how many (哪几条 which, 好几条 several, 这几条 these, 前几年 the first few).
@@ -130,6 +132,10 @@ def question_cues(question: str, language: str) -> set[Cue]:
         cues.add(Cue.LIMIT)
     if Cue.NUMBER in cues and asked_unit(question, language) is not None:  # not 最初几年, 几月几日
         cues.add(Cue.UNIT)
+    # A command, key, menu, number or year asked for has its own cue, which says more.
+    if _ASKS_NAME_KIND["zh" if language == "zh" else "en"].search(question) \
+            and not cues & {Cue.STEPS, Cue.KEY, Cue.MENU, Cue.NUMBER, Cue.YEAR}:
+        cues.add(Cue.NAME)
     return cues
 
 
@@ -259,6 +265,16 @@ _ASKS_NAME = {
     "en": re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:functions?|commands?|tools?|programs?|options?|packages?"
                      r"|macros?|formulas?)\b|\bwhat is (?:it|this|that) called\b|\bname of the\b", re.I),
 }
+# 由 main.cf 里的哪个变量决定 / 可以使用哪些协议 / which option: the kind of thing whose
+# name is the answer (Cue.NAME). A sentence about the topic that names nothing (安装过程中可以
+# 使用网络来获取安装所需要的文件) does not answer it, however similar it is.
+_ASKS_NAME_KIND = {
+    "zh": re.compile(r"(?:哪个|哪一个|什么|哪种|哪条|哪些|啥)\s*(?:函数|命令|工具|程序|选项|参数|软件包|宏|指令|变量|协议|字段|文件名|扩展名|包(?![含括]))"),
+    "en": re.compile(r"\b(?:which|what)\s+(?:functions?|commands?|tools?|programs?|options?|packages?|macros?|variables?"
+                     r"|protocols?|fields?|parameters?)\b", re.I),
+}
+# A name a help page writes in brackets (選擇 [檢視] - [頁首與頁尾]) or title marks.
+_BRACKETED = re.compile(r"\[[^\]]{1,30}\]|『[^』]{1,20}』|《[^》]{1,30}》")
 # A name in a sentence or heading: an identifier in capitals (PMT, IPC-2221), one with a
 # digit or mark (saslpasswd2, x-window-manager, get_value), a lower-case word (dpkg) or a
 # quoted term; not a capitalised English gloss (未来值 (Future Value)).
@@ -437,6 +453,11 @@ def sentence_has(cue: Cue, sentence: str, question: str = "", language: str = "z
         return family is None or states_unit(family, sentence)
     if cue is Cue.PERSON:
         return _has_person(sentence)
+    if cue is Cue.NAME:
+        # A sentence that ends in a colon introduces the list that names them (以下特定文件
+        # 扩展名的文件：), which the answer quotes after it.
+        return has_name(sentence, question) or bool(_BRACKETED.search(sentence)) \
+            or sentence.rstrip().endswith(("：", ":"))
     if cue is Cue.STEPS:
         return bool(_INSTRUCTION.search(sentence)) or bool(commands(sentence)) or bool(named_commands(sentence))
     pattern = _SENTENCE_PATTERNS.get(cue)

@@ -1035,3 +1035,26 @@ def test_asked_how_the_answer_quotes_the_steps_of_the_procedure(project, assista
     # A later step that matches best is quoted with the steps before it, from 1. on.
     later = mine.ask("转换位图时，怎么在对话框中设置颜色数？")
     assert "1. 选取要转换的位图图像。" in later.text and "颜色数" in later.text, later.text
+
+
+def test_a_question_asking_for_a_named_thing_needs_a_sentence_that_names_one(project, assistant):
+    """哪个变量 / 哪些协议 / which option asks for a name (:data:`Cue.NAME`): a sentence on
+    the topic that names nothing does not answer it, however many of its words it repeats."""
+    assert Cue.NAME in question_cues("允许哪些网络发送邮件是由 main.cf 里的哪个变量决定的？", "zh")
+    assert Cue.NAME in question_cues("安装过程中通过网络获取文件时，可以使用哪些协议？", "zh")
+    assert Cue.NAME in question_cues("Which option keeps the old title?", "en")
+    # A command, a key or a number asked for has its own cue; 哪些包含 is no package.
+    for q in ("用什么命令查看日志？", "哪个快捷键能撤销？", "哪些包含中文的文件需要转换？"):
+        assert Cue.NAME not in question_cues(q, "zh"), q
+    assert sentence_has(Cue.NAME, "配置文件中的相关变量是 mynetworks。", "哪个变量")
+    assert sentence_has(Cue.NAME, simplified("選擇 [檢視] - [頁首與頁尾]。"), "哪个选项")
+    assert sentence_has(Cue.NAME, "KiCad 使用具有以下扩展名的文件：", "什么扩展名")  # the list follows
+    assert not sentence_has(Cue.NAME, "安装过程中可以使用网络来获取安装所需要的文件。", "哪些协议")
+    # The name the question states is not the one it asks for.
+    assert not sentence_has(Cue.NAME, "Postfix 的配置文件是 main.cf。", "main.cf 里的哪个变量")
+    answer = ingested_assistant(project, {"install.txt": (
+        "网络安装\n\n"
+        "安装过程中可以使用网络来获取安装所需要的文件。是否使用网络取决于您选择的安装方法。"
+        "安装系统支持大多数类型的网络连接，使用 HTTP 或 FTP。\n")}, embedder=assistant.embedder,
+        answer={"min_score": -1}).ask("安装过程中通过网络获取文件时，可以使用哪些协议？")
+    assert answer.text.startswith("安装系统支持") and "HTTP" in answer.text, answer.text
