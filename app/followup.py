@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 from .answer import LEAD_IN, NOT_FOUND
 from .cues import Cue, question_cues
-from .text import detect_language, is_cjk, simplified_chars
+from .text import _STOPWORDS, detect_language, is_cjk, simplified_chars
 
 # 那H20呢？ / 还有百度呢 / 反过来从左往右拖呢: a bare entity followed by 呢. The entity must be
 # short and must not itself ask something (这场芯片战争的起因是什么呢 is a question of its own).
@@ -111,14 +111,60 @@ def _noun_phrases(text: str) -> list[tuple[str, bool]]:
     return out
 
 
+# An English word that starts a sentence is capitalised whatever it is (If the second press…,
+# You can also…): a name there needs another mark (KiCad, PCB, s390, X.Org).
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n\s*|\]\s*)$")
+_NAME_MARK = re.compile(r"\d|[A-Z].*[A-Z]|[a-z][._+/][a-z]", re.S)
+
+
+# Verbs a help page's step starts with: Press Delete names the key, not "Press Delete".
+_IMPERATIVES = {"press", "click", "select", "choose", "switch", "toggle", "go", "drag", "tap", "uncheck", "enable",
+                "disable", "hold", "open", "check", "type", "enter", "use", "see", "set", "run", "install", "edit",
+                "add", "remove", "insert", "save", "close", "start", "stop", "find", "read", "make"}
+
+
+def _english_names(text: str) -> list[str]:
+    """The names an English text writes (KiCad, PCB, s390, Debian, Slow Keys), in order: a
+    word with a digit, a second capital or a dot, or one capitalised inside a sentence; not
+    a function word, and not an ordinary word capitalised because it starts a sentence."""
+    out: list[str] = []
+    end, held = -1, None  # held: a capitalised first word of a sentence, kept if a name follows it
+    for m in _LATIN_ENTITY.finditer(text):
+        e = m.group().rstrip(".-")
+        if len(e) < 2 or e.lower() in _EN_QUESTION_WORDS or e.lower() in _STOPWORDS:
+            held = None
+            continue
+        if _NAME_MARK.search(e) or not _SENTENCE_START.search(text[:m.start()]):
+            if out and text[end:m.start()] == " " and e[0].isupper() and out[-1][-1].isalpha():
+                out[-1] += " " + e  # one name in several words (Slow Keys, Print Range)
+            elif held is not None and text[held[1]:m.start()] == " " and e[0].isupper():
+                out.append(held[0] + " " + e)  # Impress Remote is…: the first word is part of it
+            else:
+                out.append(e)
+            end, held = m.start() + len(e), None
+        else:
+            held = None if e.lower() in _IMPERATIVES else (e, m.start() + len(e))
+    return out
+
+
+# Where an answer's sentences end (Chinese or English): each kind of text writes names its own way.
+_ANSWER_SENTENCE_END = re.compile(r"(?<=[。！？!?])|(?<=[.;:])\s+|\n")
+
+
 def _entities(text: str, latin: bool) -> list[str]:
     """Likely topic entities of one kind: Latin names/models, or Chinese nouns (names first)."""
     if latin:
         if detect_language(text) == "zh":
-            return [e for e in _LATIN_RUN.findall(text) if len(e) >= 2]
-        found = _LATIN_ENTITY.findall(text)
+            # In Chinese text any Latin run is a name (apt, dpkg, testing), except in the
+            # English sentences an answer may quote from a partly translated page.
+            found = []
+            for sentence in _ANSWER_SENTENCE_END.split(text):
+                found += _english_names(sentence) if detect_language(sentence) == "en" else \
+                    [e for e in _LATIN_RUN.findall(sentence) if len(e) >= 2]
+            return found
+        found = _english_names(text)
         with_digits = [e for e in found if any(ch.isdigit() for ch in e)]
-        return with_digits or [e for e in found if e.lower() not in _EN_QUESTION_WORDS]
+        return with_digits or found
     nouns = _noun_phrases(text)
     names = [w for w, is_name in nouns if is_name]
     return names or [w for w, _ in nouns]
@@ -227,15 +273,23 @@ def _referents(last: str, last_answer: str | None, person: bool = False) -> list
     cues = question_cues(last, lang)
     asks_value = cues & {Cue.YEAR, Cue.TIME, Cue.NUMBER, Cue.MONEY, Cue.VERSION, Cue.UNIT, Cue.LIMIT}
     answer = _answer_text(last_answer)
+    # 他们 refers to people, countries or companies (Chinese names), not to a Latin term.
+    ents = (_entities(last, latin=False) or _entities(last, latin=True)) if person else _topic(last)
+    if _DEFINES.match(last) and ents:
+        # What is Impress Remote? describes a thing: "it" next is that thing, not a name the
+        # description happens to mention (the Google Play Store it is sold in).
+        return ents[:1]
     out: list[str] = []
     if answer and not asks_value:
         # What the answer gave as the answer, else the first new entity in the answer's own
         # order (its first sentence is the best match); 它们 after a list is the list's topic.
         out += _answer_names(answer, last, lang, cues)[:1]
-    # 他们 refers to people, countries or companies (Chinese names), not to a Latin term.
-    ents = (_entities(last, latin=False) or _entities(last, latin=True)) if person else _topic(last)
     out += ents[:1]
     return list(dict.fromkeys(out))
+
+
+# A question asking what a named thing is (What is Impress Remote?).
+_DEFINES = re.compile(r"\s*what\s+(?:is|are)\s+(?!the\s+(?:name|default|difference|purpose|command|option)\b)", re.I)
 
 
 def _answer_phrase(answer: str, question: str, lang: str) -> str | None:
@@ -389,6 +443,8 @@ def _answer_names(answer: str, last: str, lang: str, cues: set) -> list[str]:
     A list's phrase is a clause of items, so a list answer gives no phrase."""
     in_question = last.lower()
     phrase = _answer_phrase(answer, last, lang) if Cue.LIST not in cues else None
+    if phrase and detect_language(answer) == "en" and not _english_names(phrase):
+        phrase = None  # an English answer's phrase that is no name (double-click, on and)
     latin = [e for e in _entities(answer, latin=True)
              if e.lower() not in in_question and e.lower() not in _EN_QUESTION_WORDS and not e.isdigit()]
     return [phrase] if phrase else latin or [e for e in _entities(answer, False) if e.lower() not in in_question]

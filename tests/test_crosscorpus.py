@@ -764,6 +764,28 @@ def test_a_pronoun_refers_to_what_the_previous_answer_gave_as_its_answer():
     assert resolve_followup("它有什么好处？", history) in ("Debian有什么好处？", "systemd有什么好处？")
 
 
+def test_an_english_pronoun_refers_to_a_name_not_to_a_word_that_starts_a_sentence():
+    """In English text a word is capitalised because it starts a sentence (If…, You…): it is
+    no name a pronoun can refer to, and neither is an ordinary word of an English answer
+    (on and, double-click). A name is KiCad, PCB, s390, Slow Keys, Impress Remote."""
+    from app.followup import _english_names, followup_candidates
+
+    assert _english_names("If the second press is too long, you get two clicks.") == []
+    assert _english_names("You can turn slow keys on and off by selecting Slow Keys.") == ["Slow Keys"]
+    assert _english_names("Impress Remote is useful. Press Delete on your keyboard.") == ["Impress Remote", "Delete"]
+    assert _english_names("In the KiCad PCB editor the s390 port") == ["KiCad PCB", "s390"]
+    # Nothing to refer to: the question is left as asked (and searched with the one before).
+    history = [("How do I delete a file?", "If the second press is too long after the first, you get two clicks.[1]")]
+    assert followup_candidates("How do I empty it?", history) == ["How do I empty it?"]
+    history = [("What are slow keys?", "You can also turn slow keys on and off by clicking the accessibility icon.[1]")]
+    assert followup_candidates("How do I turn them on?", history) == ["How do I turn them on?"]
+    # Asked what a named thing is, "it" is that thing, not a name its description mentions.
+    history = [("What is Impress Remote, and which phones does it run on?",
+                "Impress Remote is a very useful application. Get it from the Google Play Store.[1]")]
+    assert followup_candidates("How does it connect to the computer?", history) == [
+        "How does Impress Remote connect to the computer?"]
+
+
 def test_a_list_answer_that_points_back_quotes_the_sentence_it_points_to(project):
     """Asked for a list, a sentence that names none but says 这些文件 brings the sentence
     before it, which names them."""
