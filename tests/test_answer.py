@@ -543,6 +543,11 @@ def test_a_count_of_a_measure_word_may_be_written_in_chinese_numerals():
     assert Cue.NUMBER not in question_cues("这几条规则分别是什么？", "zh")  # these, not how many
     assert Cue.NUMBER in question_cues("需要附几份授权副本？", "zh")
     assert Cue.NUMBER not in question_cues("如果好几条规则都匹配同一个对象，先检查哪一条？", "zh")
+    # Which port / which number asks for a number as much as 多少 does.
+    assert Cue.NUMBER in question_cues("防火墙里要开放哪个端口号？", "zh")
+    assert Cue.NUMBER in question_cues("这个参数有什么默认值？", "zh")
+    assert sentence_has(Cue.NUMBER, "5900/tcp 允许您共享桌面", "要开放哪个端口？")
+    assert not sentence_has(Cue.NUMBER, "要让其他计算机访问服务，需要在防火墙上打开它的端口。", "要开放哪个端口？")
 
 
 def test_a_compound_of_two_corpus_words_is_not_an_unknown_noun(project, assistant):
