@@ -275,21 +275,33 @@ def _referents(last: str, last_answer: str | None, person: bool = False) -> list
     answer = _answer_text(last_answer)
     # 他们 refers to people, countries or companies (Chinese names), not to a Latin term.
     ents = (_entities(last, latin=False) or _entities(last, latin=True)) if person else _topic(last)
-    if _DEFINES.match(last) and ents:
-        # What is Impress Remote? describes a thing: "it" next is that thing, not a name the
-        # description happens to mention (the Google Play Store it is sold in).
-        return ents[:1]
+    defined = _DEFINES.match(last)
+    if defined:
+        # What is Impress Remote? / What is the presenter console? describes a thing: "it"
+        # next is that thing, not a name the description happens to mention (the Google
+        # Play Store it is sold in).
+        return ents[:1] or [defined.group(1)]
     out: list[str] = []
-    if answer and not asks_value:
+    # After How do I make a 3D object…?, "it" is what the question was about: the answer is
+    # an instruction, and the names it gives are the labels to click (LibreOffice, Delete).
+    how_to = lang == "en" and bool(_HOW_TO_EN.match(last))
+    if answer and not asks_value and not how_to:
         # What the answer gave as the answer, else the first new entity in the answer's own
         # order (its first sentence is the best match); 它们 after a list is the list's topic.
         out += _answer_names(answer, last, lang, cues)[:1]
     out += ents[:1]
+    if lang == "en":
+        # An English question does not take a Chinese word for its pronoun (Can I hide 标签…):
+        # with no Latin referent it is searched with the previous question instead.
+        out = [r for r in out if not any(map(is_cjk, r))]
     return list(dict.fromkeys(out))
 
 
-# A question asking what a named thing is (What is Impress Remote?).
-_DEFINES = re.compile(r"\s*what\s+(?:is|are)\s+(?!the\s+(?:name|default|difference|purpose|command|option)\b)", re.I)
+_HOW_TO_EN = re.compile(r"\s*how\s+(?:do|can|should|would)\s+(?:i|you|we|one)\b", re.I)
+# A question asking what a named thing is (What is Impress Remote?), and the thing.
+_DEFINES = re.compile(r"\s*what\s+(?:is|are)\s+(?!the\s+(?:name|default|difference|purpose|command|option)\b)"
+                      r"(?:(?:the|a|an)\s+)?([A-Za-z][\w.+\-]*(?:\s+[A-Za-z][\w.+\-]*){0,3}?)"
+                      r"(?=\s*(?:[?,;]|$|\s+(?:and|in|on|for|of|used|called)\b))", re.I)
 
 
 def _answer_phrase(answer: str, question: str, lang: str) -> str | None:
@@ -443,8 +455,9 @@ def _answer_names(answer: str, last: str, lang: str, cues: set) -> list[str]:
     A list's phrase is a clause of items, so a list answer gives no phrase."""
     in_question = last.lower()
     phrase = _answer_phrase(answer, last, lang) if Cue.LIST not in cues else None
-    if phrase and detect_language(answer) == "en" and not _english_names(phrase):
-        phrase = None  # an English answer's phrase that is no name (double-click, on and)
+    if phrase and (detect_language(answer) == "en" or " " in phrase and not any(map(is_cjk, phrase))) \
+            and not _english_names(phrase):
+        phrase = None  # English words that are no name (double-click, can convert two-dimensional)
     latin = [e for e in _entities(answer, latin=True)
              if e.lower() not in in_question and e.lower() not in _EN_QUESTION_WORDS and not e.isdigit()]
     return [phrase] if phrase else latin or [e for e in _entities(answer, False) if e.lower() not in in_question]

@@ -778,7 +778,12 @@ def test_an_english_pronoun_refers_to_a_name_not_to_a_word_that_starts_a_sentenc
     history = [("How do I delete a file?", "If the second press is too long after the first, you get two clicks.[1]")]
     assert followup_candidates("How do I empty it?", history) == ["How do I empty it?"]
     history = [("What are slow keys?", "You can also turn slow keys on and off by clicking the accessibility icon.[1]")]
-    assert followup_candidates("How do I turn them on?", history) == ["How do I turn them on?"]
+    assert followup_candidates("How do I turn them on?", history) == ["How do I turn slow keys on?"]
+    # After a how-to question, "it" is what was asked about, not a label the steps name: with
+    # no name in the question, it is left as asked (and searched with the question before).
+    history = [("How do I make a 3D object from a flat shape?",
+                "You can convert two-dimensional objects in LibreOffice. Click Extrusion On/Off.[1]")]
+    assert followup_candidates("Can I rotate it afterwards?", history) == ["Can I rotate it afterwards?"]
     # Asked what a named thing is, "it" is that thing, not a name its description mentions.
     history = [("What is Impress Remote, and which phones does it run on?",
                 "Impress Remote is a very useful application. Get it from the Google Play Store.[1]")]
