@@ -269,7 +269,8 @@ _ASKS_NAME = {
 }
 # 由 main.cf 里的哪个变量决定 / 可以使用哪些协议 / which option: the kind of thing whose
 # name is the answer (Cue.NAME). A sentence about the topic that names nothing (安装过程中可以
-# 使用网络来获取安装所需要的文件) does not answer it, however similar it is.
+# 使用网络来获取安装所需要的文件) does not answer it, however similar it is. Unlike
+# :data:`_ASKS_NAME`, not 叫什么: what a thing is called may be a Chinese word (鼠标键).
 _ASKS_NAME_KIND = {
     "zh": re.compile(r"(?:哪个|哪一个|什么|哪种|哪条|哪些|啥)\s*(?:函数|命令|工具|程序|选项|参数|软件包|宏|指令|变量|协议|字段|文件名|扩展名|包(?![含括]))"),
     "en": re.compile(r"\b(?:which|what)\s+(?:functions?|commands?|tools?|programs?|options?|packages?|macros?|variables?"

@@ -297,9 +297,12 @@ def _referents(last: str, last_answer: str | None, person: bool = False) -> list
     return list(dict.fromkeys(out))
 
 
+# A question asking how to do something (How do I…?): its answer is an instruction.
 _HOW_TO_EN = re.compile(r"\s*how\s+(?:do|can|should|would)\s+(?:i|you|we|one)\b", re.I)
-# A question asking what a named thing is (What is Impress Remote?), and the thing.
+# A question asking what a named thing is (What is Impress Remote?), and the thing; not what
+# it / this is, nor the name, default or purpose of something.
 _DEFINES = re.compile(r"\s*what\s+(?:is|are)\s+(?!the\s+(?:name|default|difference|purpose|command|option)\b)"
+                      r"(?!(?:it|this|that|these|those|they)\b)"
                       r"(?:(?:the|a|an)\s+)?([A-Za-z][\w.+\-]*(?:\s+[A-Za-z][\w.+\-]*){0,3}?)"
                       r"(?=\s*(?:[?,;]|$|\s+(?:and|in|on|for|of|used|called)\b))", re.I)
 
