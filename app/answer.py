@@ -337,14 +337,16 @@ class ExtractiveAnswerer:
             # A number the passage's heading states is the passage's (2.0 版 over what 2.0 changed).
             p_text = fold(p.text) + "\n" + fold(p.section or "")
             p_numbers = {n for n in numbers if n in p_text}
+            # A passage whose heading names a thing (a function's entry under FV) meets the
+            # name cue in every sentence.
+            named = Cue.NAME in cues and bool(p.section) \
+                and sentence_has(Cue.NAME, p.section.split("›")[-1], question, language)
             feats = {}
             for i in idxs:
                 low = fold(recs[i].text)
                 stripped = strip_question_values(simplified(recs[i].text), question)
                 met = {c for c in cues if sentence_has(c, stripped, question, language)}
-                if Cue.NAME in cues and p.section and sentence_has(Cue.NAME, p.section.split("›")[-1], question,
-                                                                   language):
-                    # The heading names it (a function's entry under its heading FV).
+                if named:
                     met.add(Cue.NAME)
                 hit = {t for t in terms if t in low}
                 if language == "zh" and self.sentences.latin[i]:
