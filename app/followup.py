@@ -260,14 +260,15 @@ def _names_named_entity(question: str) -> bool:
         f in _NAME_FLAGS and len(w) >= 2 for w, f in pseg.lcut(question))
 
 
-def _referents(last: str, last_answer: str | None, person: bool = False) -> list[str]:
+def _referents(last: str, last_answer: str | None, person: bool = False, asked: str | None = None) -> list[str]:
     """What a pronoun in the next question may refer to, the likeliest first (the
     assistant keeps the rewrite its corpus answers best: :meth:`app.Assistant.prepare`).
 
     When the previous question asked for a thing (什么软件平台, 哪家公司, which chip) the
     likeliest referent is the new entity its answer named (CUDA, 华为); when it asked for a
     year, a number or an amount about a topic, the referent is that topic. The previous
-    question's topic is always a candidate.
+    question's topic is always a candidate. ``asked`` is the language of the question with
+    the pronoun (default: that of ``last``).
     """
     lang = detect_language(last)
     cues = question_cues(last, lang)
@@ -284,21 +285,29 @@ def _referents(last: str, last_answer: str | None, person: bool = False) -> list
     out: list[str] = []
     # After How do I make a 3D object…?, "it" is what the question was about: the answer is
     # an instruction, and the names it gives are the labels to click (LibreOffice, Delete).
-    how_to = lang == "en" and bool(_HOW_TO_EN.match(last))
+    # So too for an English question after a Chinese how-to (怎么给对象加动画效果？ then How do I
+    # preview it?: not "View" of Choose View - Animation). A Chinese follow-up keeps the
+    # answer's names: measured, the rule changed as many of those turns for the worse as
+    # for the better.
+    asked = asked or lang
+    how_to = bool(_HOW_TO_EN.match(last)) if lang == "en" else asked == "en" and bool(_HOW_TO_ZH.search(last))
     if answer and not asks_value and not how_to:
         # What the answer gave as the answer, else the first new entity in the answer's own
         # order (its first sentence is the best match); 它们 after a list is the list's topic.
         out += _answer_names(answer, last, lang, cues)[:1]
     out += ents[:1]
-    if lang == "en":
-        # An English question does not take a Chinese word for its pronoun (Can I hide 标签…):
-        # with no Latin referent it is searched with the previous question instead.
+    if asked == "en":
+        # An English question does not take a Chinese word for its pronoun (Can I hide 标签…,
+        # Can I undo 文件… after a Chinese question): with no Latin referent it is searched
+        # with the previous question instead.
         out = [r for r in out if not any(map(is_cjk, r))]
     return list(dict.fromkeys(out))
 
 
 # A question asking how to do something (How do I…?): its answer is an instruction.
 _HOW_TO_EN = re.compile(r"\s*how\s+(?:do|can|should|would)\s+(?:i|you|we|one)\b", re.I)
+# The same in Chinese (怎么给文件改名, 如何设置); not 为什么, 是怎么…的 (how it came about), 怎么回事.
+_HOW_TO_ZH = re.compile(r"(?<![是为])(?:怎么|如何|怎样)(?!回事|样的|么样)")
 # A question asking what a named thing is (What is Impress Remote?), and the thing; not what
 # it / this is, nor the name, default or purpose of something.
 _DEFINES = re.compile(r"\s*what\s+(?:is|are)\s+(?!the\s+(?:name|default|difference|purpose|command|option)\b)"
@@ -567,7 +576,9 @@ def followup_candidates(question: str, history: Sequence[Any] | None) -> list[st
         # action: 打开之后呢):
         # 那H20呢 after A800是哪家公司推出的 -> H20是哪家公司推出的.
         old = _entities(last, latin=_is_latin(new_entity))
-        if old and old[0] != new_entity and old[0] in last and not (lang == "zh" and _is_action(new_entity)):
+        # An English phrase does not replace a Chinese word (安装时配置the default key size…).
+        if old and old[0] != new_entity and old[0] in last and not (lang == "zh" and _is_action(new_entity)) \
+                and not (lang == "en" and any(map(is_cjk, old[0]))):
             return [last.replace(old[0], new_entity, 1)]
         # Nothing to swap: what the text says about the new entity, in the same topic
         # (not the old question again, which would find the old answer).
@@ -585,7 +596,7 @@ def followup_candidates(question: str, history: Sequence[Any] | None) -> list[st
     if ref and ((lang == "zh" and ref[0] == 0) or not (
             _names_named_entity(q) if lang == "zh" else _names_own_entity(q, lang))):
         at, end, person = ref
-        refs = _referents(last, last_answer, person=person)
+        refs = _referents(last, last_answer, person=person, asked=lang)
         if refs:
             return [q[:at] + r + q[end:] for r in refs]
     # Short, or pointing back (为什么这么叫？), and naming nothing of its own: search it with
@@ -657,7 +668,8 @@ def part_rewrites(part: str, earlier: str, earlier_answer: str | None) -> list[s
     if ref is None:
         return []
     at, end, person = ref
-    return [part[:at] + r + part[end:] for r in _referents(earlier, earlier_answer, person=person)]
+    return [part[:at] + r + part[end:]
+            for r in _referents(earlier, earlier_answer, person=person, asked=detect_language(part))]
 
 
 # A question comparing two things: A 和 B（在…上）有什么区别 / A与B的不同是什么 /

@@ -791,6 +791,25 @@ def test_an_english_pronoun_refers_to_a_name_not_to_a_word_that_starts_a_sentenc
         "How does Impress Remote connect to the computer?"]
 
 
+def test_an_english_follow_up_to_a_chinese_question_takes_no_chinese_word_and_no_label():
+    """An English follow-up to a Chinese question: "it" is not a Chinese word put into the
+    English sentence (Can I undo 文件…), nor, after a how-to question, a label the steps name
+    (remove View, from Choose View - Animation); and "what about X" does not put an English
+    phrase into the Chinese question. Left as asked, each is searched with the question before."""
+    from app.followup import followup_candidates
+
+    history = [("怎么给文件或文件夹改名？", "1. 右击文件或文件夹，然后选择重命名，或选择文件，然后按 F2 键。[1]")]
+    assert followup_candidates("Can I undo it if I get it wrong?", history) == ["Can I undo it if I get it wrong?"]
+    history = [("怎么给幻灯片里的对象加动画效果？",
+                "1. 選取您要對之採用動畫效果的物件。 2. Choose View - Animation, to open the Custom Animation pane.[1]")]
+    assert followup_candidates("And how do I remove it?", history) == ["And how do I remove it?"]
+    # A Chinese follow-up still takes the answer's name (measured: no better without it).
+    assert followup_candidates("它在哪个菜单里？", history)[0] != "它在哪个菜单里？"
+    history = [("安装时配置加密分区，默认用的加密算法是什么？", "debian-installer 当前支持以下 block ciphers：aes、serpent。[1]")]
+    assert followup_candidates("And the default key size?", history) == [
+        "What about the default key size? (安装时配置加密分区，默认用的加密算法是什么？)"]
+
+
 def test_a_list_answer_that_points_back_quotes_the_sentence_it_points_to(project):
     """Asked for a list, a sentence that names none but says 这些文件 brings the sentence
     before it, which names them."""
