@@ -313,6 +313,7 @@ class ExtractiveAnswerer:
             whole = simplified(whole)
             whole_nouns, whole_share = self._unknowns(whole, language, self._terms(whole, language, expansion)[1])
             unknown_nouns, unknown_share = max(unknown_nouns, whole_nouns), max(unknown_share, whole_share)
+        asks_syntax = bool(_ASKS_SYNTAX.search(question))
         # Every word of the question, longest first, for the echo check.
         by_length = sorted(set(terms) | set(asked), key=len, reverse=True)
         numbers = set(_QUESTION_NUMBER.findall(fold(question)))
@@ -369,7 +370,8 @@ class ExtractiveAnswerer:
                     units.append([i, idxs[k + 1]])
                 # Judged on the sentence alone: its similarity scores every unit, and a
                 # sentence that repeats the question looks similar for no reason.
-                echo = float(_novel_chars(feats[i][2], by_length) < w.echo_chars)
+                echo = float(_novel_chars(feats[i][2], by_length) < w.echo_chars
+                             or (not asks_syntax and bool(_SYNTAX_LINE.match(recs[i].text))))
                 for unit in units:
                     hit = set().union(*(feats[j][0] for j in unit))
                     ok = set().union(*(feats[j][1] for j in unit))
@@ -1006,6 +1008,17 @@ class ExtractiveAnswerer:
             text = english_lead_in(list(citations.values())) + text
         return Answer(question=question, text=text, found=True, citations=list(citations.values()),
                       passages=passages, language=language, confidence=confidence, key_phrases=key_phrases)
+
+
+# A line that only gives a syntax: a function's signature (ROUNDUP(Number [; Count])) or a
+# command's synopsis (ls [选项]... [文件]...). It names the thing asked about and its
+# parameters, and answers nothing but how it is written.
+_SYNTAX_LINE = re.compile(r"\s*[A-Za-z][\w.]*\s*\((?:[^()。，]|\([^()]*\))*\)\s*$"
+                          r"|\s*[a-z][\w.\-]*(?=[^\[<]*[\[<])(?:\s+(?:\[[^\]]*\]|<[^>]*>|-{1,2}\w[\w\-]*)(?:\.\.\.|…)?)+\s*$")
+# A question about that syntax: how it is written, which parameters it takes (not what
+# a parameter's value does: Abs 参数填 4 得到什么).
+_ASKS_SYNTAX = re.compile(r"语法|格式|写法|怎么写|如何写|(?:哪些|哪几个|哪两个|几个|什么)(?:可选)?参数|参数(?:有哪些|是什么|顺序)"
+                          r"|syntax|\b(?:which|what|how many)\b[\w\s]{0,20}\b(?:parameters|arguments)\b", re.I)
 
 
 def _last_question(part: str) -> str:

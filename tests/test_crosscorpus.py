@@ -810,6 +810,33 @@ def test_an_english_follow_up_to_a_chinese_question_takes_no_chinese_word_and_no
         "What about the default key size? (安装时配置加密分区，默认用的加密算法是什么？)"]
 
 
+def test_a_bare_signature_line_answers_only_a_question_about_the_syntax(project):
+    """A function's signature (ADDRESS(Row; Column [; Abs…])) names the function and the
+    parameter a question asks about, so it looks like an answer to every question about
+    them; it only says how the call is written."""
+    from app.answer import _SYNTAX_LINE
+
+    assert _SYNTAX_LINE.match("ADDRESS(Row; Column [; Abs [; A1]])")
+    assert _SYNTAX_LINE.match("ls [选项]... [文件]...")
+    assert not _SYNTAX_LINE.match("ls -l") and not _SYNTAX_LINE.match("dpkg --purge foo")
+    assistant = ingested_assistant(project, {"address.md": (
+        "# ADDRESS\n\n根据指定的行号和列号返回单元格地址 (引用) 的文本。\n\n## 语法\n\n"
+        "ADDRESS(Row; Column [; Abs])\n\n「Abs」(可选) 确定引用类型：\n\n1: 绝对引用 ($A$1)\n\n"
+        "2: 行号采用绝对引用；列号采用相对引用 (A$1)\n\n4: 相对引用 (A1)\n\n"
+        "## 示例\n\n「=ADDRESS(1;1;2)」返回 A$1。\n")})
+    from app.config import AnswerMode
+
+    extractive = assistant._answerers[AnswerMode.EXTRACTIVE]
+
+    def best(question):
+        p = assistant.prepare(question)
+        top = extractive.score_sentences(p.resolved, p.query_vector, p.passages, p.language)[0]
+        return extractive.sentences.records[top.sentence].text
+
+    assert best("ADDRESS 函数的 Abs 参数填 4，得到的是什么引用？") != "ADDRESS(Row; Column [; Abs])"
+    assert best("ADDRESS 函数的语法怎么写？") == "ADDRESS(Row; Column [; Abs])"
+
+
 def test_a_list_answer_that_points_back_quotes_the_sentence_it_points_to(project):
     """Asked for a list, a sentence that names none but says 这些文件 brings the sentence
     before it, which names them."""
