@@ -463,8 +463,14 @@ class ExtractiveAnswerer:
         """Whether the corpus can speak of ``word``: it occurs in the text, or it is a
         compound of two words that each do (中东国家 = 中东 + 国家: jieba keeps some
         compounds whole that documents write apart or around other words), or a word the
-        text uses under a one-character modifier (原作者 = 原 + 作者)."""
+        text uses under a one-character modifier (原作者 = 原 + 作者), or, in a corpus with
+        untranslated English text, a word whose English gloss it writes
+        (:meth:`CrossLingual.english_of`)."""
         if self.lexical.in_text(word):
+            return True
+        if self.sentences.has_latin and self.crosslingual.english_of(word):
+            # A manual left partly in English may name the thing only there (台式机: "desktop
+            # computer"): a word whose English the corpus writes is no unknown thing.
             return True
         if _modified(word) and (self.lexical.in_text(word[1:]) or self.lexical.in_text(word[:-1])):
             # A one-character modifier on a word the corpus uses (原作者, 新版本), or a

@@ -576,6 +576,36 @@ def test_a_compound_of_two_corpus_words_is_not_an_unknown_noun(project, assistan
     assert unknown_nouns("这些国家采购的芯片是多少纳米的？") == -answerer.weights.focus_unknown
 
 
+def test_a_thing_a_mixed_corpus_names_only_in_english_is_no_unknown_noun(assistant, project):
+    """A help page left partly in English may name a thing only in English (台式机: desktop
+    computer). The question is about something the corpus does speak of, so it does not cost
+    the unknown-noun penalty; a thing named in neither language still does."""
+    from app import Assistant
+    from app.config import AnswerMode, load_config
+    from ingest import ingest
+
+    from .conftest import write_config
+
+    # Enough untranslated English for the corpus to count as partly English.
+    filler = " ".join(f"Step {n}: open the settings panel and check option {n}." for n in range(60))
+    (project / "corpus" / "power.txt").write_text(
+        "# 电源电压\n\n更改电压时一定要仔细。\n\nIf you have a desktop computer, look at the back of the "
+        "power supply. Somewhere nearby, there may be a small switch marked 110V or 230V.\n\n" + filler + "\n",
+        encoding="utf-8")
+    cfg = load_config(write_config(project, answer={"min_score": -1}))
+    ingest(cfg, progress=False, embedder=assistant.embedder)
+    mine = Assistant(cfg, embedder=assistant.embedder)
+    answerer = mine._answerers[AnswerMode.EXTRACTIVE]
+    assert answerer.sentences.has_latin
+
+    def unknown_nouns(question):
+        q = mine.prepare(question)
+        return answerer.score_sentences(q.resolved, q.query_vector, q.passages, q.language)[0].parts["unknown_nouns"]
+
+    assert unknown_nouns("哪种台式机的电源上有电压开关？") == 0.0
+    assert unknown_nouns("哪种笔记本的电源上有电压开关？") == -answerer.weights.focus_unknown
+
+
 def test_cli_ask_prints_answer_and_json(article_config_path):
     run = subprocess.run([sys.executable, "-m", "app", "--config", str(article_config_path), "ask",
                           "华为的异构计算架构叫什么？"], capture_output=True, text=True, cwd=ROOT, timeout=120)
