@@ -472,8 +472,8 @@ class ExtractiveAnswerer:
                                             for phrase in self.crosslingual.english_of(word)):
             # A manual left partly in English may name the thing only there (台式机: "desktop
             # computer"): a word whose English gloss the corpus writes, as a phrase, is no
-            # unknown thing. (Its words apart, numerical … value for 数值, answered one more
-            # question in-sample and abstained on one fewer unread.)
+            # unknown thing. (Glosses matched word by word instead, numerical … value for 数值,
+            # answered one more in-sample question and abstained on one unread question fewer.)
             return True
         if _modified(word) and (self.lexical.in_text(word[1:]) or self.lexical.in_text(word[:-1])):
             # A one-character modifier on a word the corpus uses (原作者, 新版本), or a

@@ -306,8 +306,9 @@ def _referents(last: str, last_answer: str | None, person: bool = False, asked: 
 
 # A question asking how to do something (How do I…?): its answer is an instruction.
 _HOW_TO_EN = re.compile(r"\s*how\s+(?:do|can|should|would)\s+(?:i|you|we|one)\b", re.I)
-# The same in Chinese (怎么给文件改名, 如何设置); not 为什么, 是怎么…的 (how it came about), 怎么回事.
-_HOW_TO_ZH = re.compile(r"(?<![是为])(?:怎么|如何|怎样)(?!回事|样的|么样)")
+# The same in Chinese (怎么给文件改名, 如何设置); not 是怎么…的 (how it came about), 怎么回事,
+# 怎么样 (how is it) or 怎样的 (what kind of).
+_HOW_TO_ZH = re.compile(r"(?<!是)(?:怎么(?!回事|样)|如何|怎样(?!的))")
 # A question asking what a named thing is (What is Impress Remote?), and the thing; not what
 # it / this is, nor the name, default or purpose of something.
 _DEFINES = re.compile(r"\s*what\s+(?:is|are)\s+(?!the\s+(?:name|default|difference|purpose|command|option)\b)"
