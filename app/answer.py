@@ -955,7 +955,7 @@ class ExtractiveAnswerer:
             return Answer(question=question, text=NOT_FOUND[language], found=False, citations=[],
                           passages=passages, language=language, confidence=confidence)
         cues = question_cues(simplified(question), language)
-        how = bool(_ASKS_HOW.search(simplified(question)))
+        how = bool(ASKS_HOW.search(simplified(question)))
         citations: dict[str, Citation] = {}
         parts: list[str] = []
         key_phrases: list[str] = []
@@ -1169,7 +1169,7 @@ _ANAPHOR = re.compile(r"^(那一年|这一年|那一刻|这|那|它|他|她|此|
 # The number of a numbered step: 1. 选中…, 2. Click Apply.
 _STEP_NUMBER = re.compile(r"^(\d{1,2})\.(?!\d)")
 # A question asking how to do something (怎么把…, 如何设置, how do I…), not how something is.
-_ASKS_HOW = re.compile(r"(?<!是)(?:怎么|如何|怎样)(?!样|回事)|\bhow (?:do|can|should|to)\b", re.I)
+ASKS_HOW = re.compile(r"(?<!是)(?:怎么|如何|怎样)(?!样|回事)|\bhow (?:do|can|should|to)\b", re.I)
 # A sentence that speaks of what the one before it named: a demonstrative or pronoun
 # anywhere (访问该控制台, 这个账户会被禁止, 要转置它, 在本例中), or a leading one in English.
 _REFERS_BACK = re.compile(r"^.{0,6}?(?:(?<![应活])该|这|那|此(?!外)|它|其中|他们|她们|本例)|(?<![应活])该(?=[\u4e00-\u9fff])"

@@ -15,7 +15,7 @@ import html
 import re
 from typing import Any, Sequence
 
-from .answer import LEAD_IN, NOT_FOUND
+from .answer import ASKS_HOW, LEAD_IN, NOT_FOUND
 from .cues import Cue, question_cues
 from .text import _STOPWORDS, detect_language, is_cjk, simplified_chars
 
@@ -290,7 +290,7 @@ def _referents(last: str, last_answer: str | None, person: bool = False, asked: 
     # answer's names: measured, the rule changed as many of those turns for the worse as
     # for the better.
     asked = asked or lang
-    how_to = bool(_HOW_TO_EN.match(last)) if lang == "en" else asked == "en" and bool(_HOW_TO_ZH.search(last))
+    how_to = bool(_HOW_TO_EN.match(last)) if lang == "en" else asked == "en" and bool(ASKS_HOW.search(last))
     if answer and not asks_value and not how_to:
         # What the answer gave as the answer, else the first new entity in the answer's own
         # order (its first sentence is the best match); 它们 after a list is the list's topic.
@@ -306,9 +306,6 @@ def _referents(last: str, last_answer: str | None, person: bool = False, asked: 
 
 # A question asking how to do something (How do I…?): its answer is an instruction.
 _HOW_TO_EN = re.compile(r"\s*how\s+(?:do|can|should|would)\s+(?:i|you|we|one)\b", re.I)
-# The same in Chinese (怎么给文件改名, 如何设置); not 是怎么…的 (how it came about), 怎么回事,
-# 怎么样 (how is it) or 怎样的 (what kind of).
-_HOW_TO_ZH = re.compile(r"(?<!是)(?:怎么(?!回事|样)|如何|怎样(?!的))")
 # A question asking what a named thing is (What is Impress Remote?), and the thing; not what
 # it / this is, nor the name, default or purpose of something.
 _DEFINES = re.compile(r"\s*what\s+(?:is|are)\s+(?!the\s+(?:name|default|difference|purpose|command|option)\b)"
