@@ -50,7 +50,7 @@ _ZH_CUES = [
     # 哪几个/哪几种 asks which ones (a list), not how many; 好几条 is "several", 这几条 "these".
     # 几年/几天 ask how long, except after a word that makes them "a few" (最初几年, 近几天).
     (Cue.NUMBER, re.compile(rf"多少|(?<![{_NOT_HOW_MANY}])几[个倍次家款块座位种名成{_MEASURE_WORDS}]|多大|多高|多长|比例|百分之几|(?<!哪)几成|多久"
-                            r"|(?<![哪近这那前头初去后来])几(?:年|天|周|个月|个?小时|分钟|岁)(?![前后来])"
+                            r"|(?<![哪近这那前头初去后来])几(?:年|天|周|个月|个?小时|分钟|秒钟?|毫秒|岁)(?![前后来])"
                             # Which port / which number: the answer is a number as much as for 多少.
                             r"|(?:哪个|什么|哪些|哪一个)(?:端口号?|编号|号码|数值|默认值)")),
     # 谁新谁旧 / 谁大谁小 compares two things; it asks for no person (谁和谁 does).

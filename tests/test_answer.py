@@ -395,6 +395,11 @@ def test_cues_that_read_the_question_word_in_context():
     # 几年/几天 ask how long; 最初几年 / 近几天 / 几年前 are "a few", 几月几日 a date.
     assert question_cues("稳定版能获得几年的安全更新？", "zh") == {Cue.NUMBER, Cue.UNIT}
     assert question_cues("要等几天才会进入 testing？", "zh") == {Cue.NUMBER, Cue.UNIT}
+    # 几秒 / 几毫秒 ask how long as 多少秒 does: a sentence without a number of seconds is no answer.
+    for q in ("幻灯片切换效果默认持续几秒？", "按键要按住几秒钟才算数？", "超时是几毫秒？"):
+        assert question_cues(q, "zh") == {Cue.NUMBER, Cue.UNIT}, q
+    assert sentence_has(Cue.UNIT, "默认持续 2 秒。", "切换效果默认持续几秒？", "zh")
+    assert not sentence_has(Cue.UNIT, "从清单中选取投影片切换。", "切换效果默认持续几秒？", "zh")
     for q in ("它最初几年受欢迎吗？", "近几天发生了什么？", "几年前发生了什么？"):
         assert not {Cue.NUMBER, Cue.UNIT} & question_cues(q, "zh"), q
     assert question_cues("几月几日发布？", "zh") == {Cue.TIME}
