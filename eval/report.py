@@ -119,6 +119,40 @@ def failures_table(doc: dict[str, Any], system: str = PIPELINE) -> str:
     return md_table(["id", "type/lang", "question", "expected", "answer", "hit rank"], rows, left=5)
 
 
+#: What went wrong with an answerable question, in the order the pipeline runs.
+MISS_KINDS = ("retrieval miss", "abstained, evidence retrieved", "wrong sentence, evidence retrieved")
+
+
+def miss_kind(row: dict[str, Any]) -> str | None:
+    """Why an answerable question was missed (:data:`MISS_KINDS`); None when it was answered
+    right or is unanswerable. A question without gold evidence has no hit rank: its misses
+    count as retrieval misses."""
+    if not row["answerable"] or row["correct"]:
+        return None
+    if row["hit_rank"] is None:
+        return MISS_KINDS[0]
+    return MISS_KINDS[1] if not row["found"] else MISS_KINDS[2]
+
+
+def misses_table(doc: dict[str, Any], system: str = PIPELINE) -> str:
+    """Answerable questions per dataset: right, and each kind of miss (:func:`miss_kind`), so
+    that work goes where the misses are (retrieval, the threshold, or the sentence choice)."""
+    counts: dict[str, dict[str, int]] = {}
+    for r in doc["rows"].get(system, []):
+        if not r["answerable"]:
+            continue
+        for key in (r["dataset"], "all"):
+            c = counts.setdefault(key, dict.fromkeys(("n", "right", *MISS_KINDS), 0))
+            c["n"] += 1
+            kind = miss_kind(r)
+            c[kind or "right"] += 1
+    if not counts:
+        return "_none_"
+    order = sorted(k for k in counts if k != "all") + ["all"]
+    return md_table(["dataset", "answerable", "right", *MISS_KINDS],
+                    [[k, *(str(counts[k][c]) for c in ("n", "right", *MISS_KINDS))] for k in order])
+
+
 #: Thresholds shown in the min_score trade-off table.
 CURVE_THRESHOLDS = (0.50, 0.55, 0.58, 0.60, 0.61, 0.62, 0.65, 0.70)
 
@@ -180,6 +214,11 @@ def render_markdown(doc: dict[str, Any]) -> str:
                   "## Our pipeline by question language", "", group_table(doc, PIPELINE, "by_lang"), ""]
         if "by_dataset" in doc["systems"][PIPELINE]:
             parts += ["## Our pipeline by dataset", "", group_table(doc, PIPELINE, "by_dataset"), ""]
+        parts += ["## Where the misses are", "",
+                  "Answerable questions per dataset: answered right; missed because the evidence was not "
+                  "in the top passages (retrieval); abstained although it was (the confidence threshold); "
+                  "or answered with another sentence although it was (the sentence choice).", "",
+                  misses_table(doc), ""]
         curve = abstention_table(doc)
         if curve:
             parts += ["## What `answer.min_score` trades off", "",

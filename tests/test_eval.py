@@ -325,9 +325,29 @@ def test_run_with_baselines_writes_the_report(baseline_run):
     assert pipeline["hit_at_k"] is not None and pipeline["latency_p50_ms"] > 0
     report = (baseline_run / "report.md").read_text(encoding="utf-8")
     assert "No LLM judge was used" in report
-    for title in ("## Overall", "by question type", "by question language", "naive LlamaIndex (top-2)"):
+    for title in ("## Overall", "by question type", "by question language", "naive LlamaIndex (top-2)",
+                  "## Where the misses are"):
         assert title in report
     assert (baseline_run / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_report_says_where_the_misses_are():
+    from eval.report import MISS_KINDS, miss_kind, misses_table
+
+    def row(qid, dataset, answerable=True, correct=False, found=True, hit_rank=1):
+        return {"id": qid, "dataset": dataset, "answerable": answerable, "correct": correct,
+                "found": found, "hit_rank": hit_rank}
+
+    rows = [row("a1", "a", correct=True), row("a2", "a", hit_rank=None, found=False),
+            row("a3", "a", found=False, hit_rank=2), row("b1", "b", hit_rank=3),
+            row("b2", "b", answerable=False, correct=False, hit_rank=None)]
+    assert [miss_kind(r) for r in rows] == [None, MISS_KINDS[0], MISS_KINDS[1], MISS_KINDS[2], None]
+    table = misses_table({"rows": {"pipeline": rows}})
+    cells = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
+             for line in table.splitlines()[2:]}
+    # answerable, right, retrieval miss, abstained with the evidence, wrong with the evidence
+    assert cells == {"a": ["3", "1", "1", "1", "0"], "b": ["1", "0", "0", "0", "1"], "all": ["4", "1", "1", "1", "1"]}
+    assert misses_table({"rows": {"pipeline": []}}) == "_none_"
 
 
 def test_compare_two_results_files(baseline_run, tmp_path, capsys):
