@@ -1098,3 +1098,24 @@ def test_a_question_asking_for_a_named_thing_needs_a_sentence_that_names_one(pro
         "安装系统支持大多数类型的网络连接，使用 HTTP 或 FTP。\n")}, embedder=assistant.embedder,
         answer={"min_score": -1}).ask("安装过程中通过网络获取文件时，可以使用哪些协议？")
     assert answer.text.startswith("安装系统支持") and "HTTP" in answer.text, answer.text
+
+
+def test_a_near_tie_is_quoted_with_the_best(assistant):
+    """Two sentences the scores cannot tell apart (``Weights.tie_margin``) are both quoted:
+    the article's last claim scores just under a sentence that also speaks of the future."""
+    from dataclasses import replace
+
+    from app.assistant import AnswerMode
+
+    q = "文章最后一句断言:未来是怎么来的?"
+    answerer = assistant._answerers[AnswerMode.EXTRACTIVE]
+    both = assistant.ask(q)
+    assert "当下的每一步" in both.text and "未来,是被计算出来的" in both.text
+    assert both.text.index("当下的每一步") < both.text.index("计算出来")  # the best one first
+    saved = answerer.weights
+    try:
+        answerer.weights = replace(saved, tie_margin=0.0)
+        one = assistant.ask(q)
+    finally:
+        answerer.weights = saved
+    assert one.found and "当下的每一步" in one.text and "计算出来" not in one.text
