@@ -601,27 +601,26 @@ class ExtractiveAnswerer:
                     return
                 yield cand
 
+        def take(cand: ScoredSentence, extra: int) -> None:
+            nonlocal length
+            chosen.append(cand)
+            said.update(self.sentences.normalised(i) for i in cand.indices)
+            used.update(cand.indices)
+            covered.update(cand.terms)
+            cues_covered.update(cand.cues_ok)
+            length += extra
+
         for cand in within(self.weights.margin):
             extra = fits(cand)
             adds = bool(cand.terms - covered) or bool((cand.cues_ok - cues_covered) & cues) or Cue.LIST in cues
-            if extra is None or not adds:
-                continue
-            chosen.append(cand)
-            said |= {self.sentences.normalised(i) for i in cand.indices}
-            used |= set(cand.indices)
-            covered |= cand.terms
-            cues_covered |= cand.cues_ok
-            length += extra
-        # Near-ties next, where slots and length are left (those that add came first: they
-        # answer more of the question).
-        for cand in within(self.weights.tie_margin) if self.weights.tie_margin > 0 else ():
-            extra = fits(cand)
-            if extra is None:
-                continue
-            chosen.append(cand)
-            said |= {self.sentences.normalised(i) for i in cand.indices}
-            used |= set(cand.indices)
-            length += extra
+            if extra is not None and adds:
+                take(cand, extra)
+        if self.weights.tie_margin > 0:
+            # Near-ties next, where slots and length are left (those that add came first:
+            # they answer more of the question).
+            for cand in within(self.weights.tie_margin):
+                if (extra := fits(cand)) is not None:
+                    take(cand, extra)
         return sorted(chosen, key=lambda c: -c.score)
 
     def _expand(self, cand: ScoredSentence, cues: set[Cue] | frozenset[Cue] = frozenset(), how: bool = False
