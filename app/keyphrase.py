@@ -5,7 +5,7 @@ The phrase comes from the question's cue (:mod:`app.cues`): 哪一年 -> the yea
 states, 多少 -> its number, 谁 -> a person's name, 哪些 -> the run of enumerated items.
 Values the question itself states are never the answer (奥特曼的7万亿美元计划实际筹到了多少
 is not answered by 7万亿美元). Without a cue, the clause that carries the question's terms
-plus the most new words is taken.
+plus the most new words is taken, or the clause after it when it ends on the question's words.
 """
 
 from __future__ import annotations
@@ -243,20 +243,38 @@ def _bigrams(text: str) -> set[str]:
 
 
 def _clause(text: str, question: str, extra_terms: Sequence[str]) -> tuple[int, int] | None:
-    """The clause holding question terms and the most words the question does not have."""
+    """The clause holding question terms and the most words the question does not have; or,
+    when that clause ends on the question's own words (如果「位数」为负数，则舍入到十位、百位…),
+    the clause after it. A sentence states its topic first and what it says about the topic
+    next, and the answer stands where the question's 什么/怎样 stands, after the words it
+    shares with the text: when nothing follows them in their clause, it is the next one."""
     terms = set(content_terms(question)) | {fold(t) for t in extra_terms}
     clauses = list(_CLAUSE.finditer(text))
     if len(clauses) < 2:
         return None
+
+    def counts(m: re.Match) -> tuple[int, int]:
+        """(question terms the clause holds, characters of other words it has)."""
+        low = fold(m.group())
+        hits = [t for t in terms if t in low]
+        return len(hits), len(normalize(m.group())) - sum(len(t) for t in hits)
+
     best, best_score = None, 0.0
     for m in clauses:
-        low = fold(m.group())
-        hits = sum(1 for t in terms if t in low)
-        new = len(normalize(m.group())) - sum(len(t) for t in terms if t in low)
+        hits, new = counts(m)
         score = (1 + hits) * max(0, new) if hits else 0
         if score > best_score:
             best, best_score = m, score
     if best is None:
         return None
+    k = clauses.index(best)
+    if k + 1 < len(clauses):
+        low = fold(best.group())
+        last = max(low.rfind(t) + len(t) for t in terms if t in low)
+        nxt_hits, nxt_new = counts(clauses[k + 1])
+        # Nothing after the clause's last question word, and the next clause says more about
+        # it than it repeats of the question.
+        if len(normalize(best.group()[last:])) < 2 and nxt_new >= 2 and nxt_hits < counts(best)[0]:
+            best = clauses[k + 1]
     lead = len(best.group()) - len(best.group().lstrip())
     return best.start() + lead, best.end()

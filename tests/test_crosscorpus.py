@@ -389,6 +389,21 @@ def test_key_span_picks_what_the_question_asks_for():
     assert "阿里" in s[a:b] and "字节跳动" in s[a:b]
 
 
+def test_key_span_without_a_cue_is_what_the_sentence_says_about_the_question_words():
+    def span(sentence, question):
+        a, b = key_span(sentence, question, "zh")
+        return sentence[a:b]
+
+    # The clause of the question's words ends on them: the answer is the clause after it.
+    s = "如果「位数」为负数，则舍入到小数点左边的十位、百位或千位。"
+    assert span(s, "ROUND 的位数参数填负数会怎样？") == "则舍入到小数点左边的十位、百位或千位"
+    s = "若是将不符合规则的值复制贴上到储存格中，有效性规则就不会起作用。"
+    assert span(s, "把不符合规则的值复制贴上到储存格中会怎样？") == "有效性规则就不会起作用"
+    # The clause goes on past them (…所有的黄金): the answer is in it.
+    s = "这个数字,足以买下全世界所有的黄金,或者重建十几次二战后的欧洲。"
+    assert span(s, "那笔钱足以买下全世界所有的什么？") == "足以买下全世界所有的黄金"
+
+
 def test_key_span_takes_the_whole_value_and_the_name_asked_for():
     def span(sentence, question, language="zh"):
         a, b = key_span(sentence, question, language)
