@@ -85,8 +85,13 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
         if cue not in cues or (pattern is _FRACTION and not _ASKS_SHARE.search(q) and "分之" not in view):
             continue
         found: list[tuple[int, int]] = []
+        matches = list(pattern.finditer(mask_references(view) if pattern is _NUMBER else view))
+        if pattern is _MODEL_NAME:
+            # A name with digits (910B, 含光800) is a model; a quoted phrase (“特供版”) only
+            # when the sentence has none: …推出了“特供版”A800和H800芯片 answers with A800.
+            matches.sort(key=lambda m: m.group().startswith("“"))
         # A count's phrase is never a cross-reference (参阅第 3.4 节，至少需要 128MB 内存).
-        for m in pattern.finditer(mask_references(view) if pattern is _NUMBER else view):
+        for m in matches:
             start = m.start()
             if pattern is _MODEL_NAME:
                 while start < m.end() - 1 and view[start] in _LEADING_FUNCTION:

@@ -413,6 +413,8 @@ def test_key_span_takes_the_whole_value_and_the_name_asked_for():
     assert span("在2022年底推出了A800。", "英伟达是什么时候推出A800的？") == "2022年底"
     assert span("2023年10月,美国再次更新了条例。", "美国是什么时候再次更新条例的？") == "2023年10月"
     assert span("中国市场贡献了英伟达四分之一的收入。", "中国市场贡献了多少比例的收入？") == "四分之一"
+    # A model is a name with digits; a quoted phrase before it is not the model asked for.
+    assert span("英伟达推出了“特供版”A800芯片。", "英伟达推出了什么芯片？") == "A800"
     # Two values asked for (从多少降到了多少): the span runs over both, within their clause.
     assert span("错误率从26%降到了15%,用了两块显卡。", "错误率从多少降到了多少？") == "26%降到了15%"
     assert span("错误率降到了15%,用了两块显卡。", "错误率降到了多少？") == "15%"
