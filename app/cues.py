@@ -105,9 +105,10 @@ _CN_NUM = "零一二两三四五六七八九十百千万亿半"
 # A quantity: digits not part of a model name (H20, 910B) and not a calendar year, or a
 # Chinese numeral with a measure word (两三倍, 四分之一, 十五年).
 _NUMBER = re.compile(
-    rf"(?<![A-Za-z0-9.\-])\d+(?:\.\d+)?(?![A-Za-z0-9]| ?年(?!代))|(?<![A-Za-z0-9])\d+(?=%|倍|万|亿|个|nm|纳米)"
-    # a size, rate or length in a Latin unit (810MB, 1 GiB, 2.4GHz, 500 ms, 96 dpi)
-    rf"|(?<![A-Za-z0-9.\-])\d+(?:\.\d+)?\s?(?:[KMGTP]i?B|kB|[kKMG]?Hz|ms|px|dpi|fps|rpm|bps|[kKMG]bps)(?![A-Za-z])"
+    # (not the 0 of 0.005mm: a decimal is matched whole or not at all)
+    rf"(?<![A-Za-z0-9.\-])\d+(?:\.\d+)?(?![A-Za-z0-9]|\.\d| ?年(?!代))|(?<![A-Za-z0-9])\d+(?=%|倍|万|亿|个|nm|纳米)"
+    # a size, rate or length in a Latin unit (810MB, 1 GiB, 2.4GHz, 500 ms, 96 dpi, 0.2 mm)
+    rf"|(?<![A-Za-z0-9.\-])\d+(?:\.\d+)?\s?(?:[KMGTP]i?B|kB|[kKMG]?Hz|ms|px|dpi|fps|rpm|bps|[kKMG]bps|mm|cm|km|µm|mils?|pt)(?![A-Za-z])"
     rf"|(?:[{_CN_NUM}]{{2,}}|[{_CN_NUM.replace('一', '')}])(?:分之|成|倍|个|次|家|款|块|座|年|月|亿|万|千|百|层|代|种|位|名|片|卡)|%"
 )
 _MONEY = re.compile(r"\d[\d.,]*\s*[万亿]*\s*(美元|欧元|元|人民币|日元|美金)|[一二两三四五六七八九十百千万亿]+[万亿]*(美元|欧元|元)")

@@ -28,6 +28,8 @@ _MODEL_NAME = re.compile(r"(?<![A-Za-z0-9\-])(?=[A-Za-z0-9\-]*\d)(?=[A-Za-z0-9\-
 _ASKS_SHARE = re.compile(r"率|比例|百分|占比|份额|percent|rate|share|proportion", re.I)
 # The unit after a count: 18个月, 5 天, 3 倍, 20 MB.
 _UNIT = re.compile(r" ?(?:个月|个小时|小时|分钟|字符|[天年月日周个次种位名家台块张件本页层倍秒人]|[KMGT]i?B\b|%)")
+# The magnitude written after digits (23 万, 1.5亿).
+_MAGNITUDE = re.compile(r" ?[万亿](?![元美])")
 # Characters a model-name match may pick up in front of the name (的含光800 -> 含光800).
 _LEADING_FUNCTION = "的是其了和与及在为把被由从向对将"
 # A key to press, a combination whole (Alt+F4, Ctrl + Shift + T, not Alt), or a key a Chinese
@@ -98,6 +100,8 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
                     start += 1
             end = m.end()
             if pattern is _NUMBER:
+                magnitude = _MAGNITUDE.match(view, end)  # 23 万 (行): the number is 230,000
+                end = magnitude.end() if magnitude else end
                 unit = _UNIT.match(view, end)  # 18个月, 5 天: the count with what it counts
                 end = unit.end() if unit else end
             value = normalize(view[start:end])

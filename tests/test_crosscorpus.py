@@ -413,6 +413,9 @@ def test_key_span_takes_the_whole_value_and_the_name_asked_for():
     assert span("在2022年底推出了A800。", "英伟达是什么时候推出A800的？") == "2022年底"
     assert span("2023年10月,美国再次更新了条例。", "美国是什么时候再次更新条例的？") == "2023年10月"
     assert span("中国市场贡献了英伟达四分之一的收入。", "中国市场贡献了多少比例的收入？") == "四分之一"
+    # A decimal with its unit, not the 0 of 0.005; a number with its magnitude (23 万 is 230,000).
+    assert span("将其设置为比默认值 0.005mm 更小的数字。", "默认允许的最大误差是多少？") == "0.005mm"
+    assert span("GIMP 大约有 23 万行 C 代码。", "GIMP 大约有多少行 C 代码？") == "23 万"
     # A model is a name with digits; a quoted phrase before it is not the model asked for.
     assert span("英伟达推出了“特供版”A800芯片。", "英伟达推出了什么芯片？") == "A800"
     # Two values asked for (从多少降到了多少): the span runs over both, within their clause.
