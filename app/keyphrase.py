@@ -281,9 +281,9 @@ def _clause(text: str, question: str, extra_terms: Sequence[str]) -> tuple[int, 
         low = fold(best.group())
         last = max(low.rfind(t) + len(t) for t in terms if t in low)
         nxt_hits, nxt_new = counts(clauses[k + 1])
-        # Nothing after the clause's last question word, and the next clause says more about
-        # it than it repeats of the question.
-        if len(normalize(best.group()[last:])) < 2 and nxt_new >= 2 and nxt_hits < counts(best)[0]:
+        # Nothing after the clause's last question word (offsets in the folded text, where
+        # they were found), and the next clause has words of its own and fewer of the question's.
+        if len(normalize(low[last:])) < 2 and nxt_new >= 2 and nxt_hits < counts(best)[0]:
             best = clauses[k + 1]
     lead = len(best.group()) - len(best.group().lstrip())
     return best.start() + lead, best.end()
