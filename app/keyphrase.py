@@ -51,9 +51,16 @@ _ASKS_NAME_ZH = re.compile(r"叫什么|叫做什么|什么名字|称为什么|�
 _ASKS_NAME_EN = re.compile(r"\b(which|what)\b(?!\s+(year|date|time|month|day)\b)", re.I)
 _NAME = re.compile(r"“[^”]{1,16}”|「[^」]{1,16}」|《[^》]{1,24}》|(?<![A-Za-z0-9_./\-])(?:--?)?[A-Za-z/.~][A-Za-z0-9_.+/~\-]*[A-Za-z0-9+]"
                    r"(?: (?:-{1,2}[A-Za-z][\w\-]*|[a-z][a-z0-9\-]+))?"
-                   r"|(?<![\u4e00-\u9fff])[\u4e00-\u9fff]{2,3}\d{2,4}[A-Za-z]?(?![年月日\dA-Za-z])")
+                   r"|(?:(?<![\u4e00-\u9fff])|(?<=[的是为叫]))[\u4e00-\u9fff]{2,3}\d{2,4}[A-Za-z]?(?![年月日\dA-Za-z])")
 # Words that introduce a name (名为“JUPITER”, 叫做 sid): the name right after them is the one.
 _NAMING = re.compile(r"(?:名为|叫做|称为|称作|叫|即|被称为)\s*$")
+# An unquoted Chinese name after such a word (这个特性称作 鼠标键。): up to the clause's end.
+_NAMED_TERM = re.compile(r"(?:名为|叫做|叫作|称为|称作)\s*([^\s，。；：、,.;:!?！？“”「」《》()（）]{2,8})(?=[\s，。；：、,.;:!?！？()（）]|$)")
+# A run of capitalised words in English text (the Type Special Characters section, Mouse Keys):
+# a label or a feature's name, taken whole.
+_TITLE_RUN = re.compile(r"(?<![A-Za-z0-9])[A-Z][a-z]+(?: [A-Z][A-Za-z]+)+(?![A-Za-z0-9])")
+# What an English sentence starts with (a step's number, a bullet) before its first word.
+_LEAD = re.compile(r"^[\s\d.)(*•\-–]*$")
 # Items of an enumeration: short phrases joined by 、 (or a final 和/与/及).
 _LIST = re.compile(r"[^，。、；：,;:\s“”]{1,24}(?:\s*[、]\s*[^，。、；：,;:\s“”]{1,24})+(?:\s*[和与及]\s*[^，。、；：,;:\s]{1,24})?")
 # Two items joined by 和/与/及 alone (半导体材料和精密设备, “算力”与“带宽”).
@@ -147,15 +154,22 @@ def _name(text: str, question: str, asked: str, extra_terms: Sequence[str]) -> t
     """The quoted, titled or Latin term of ``text`` that the question does not name, nearest
     to where the text uses the question's words (腾讯自研的芯片叫“紫霄”,百度的叫“昆仑芯”:
     紫霄 for 腾讯自研的芯片叫什么)."""
-    names = [m for m in _NAME.finditer(text) if normalize(m.group()) and normalize(m.group()) not in asked]
-    if not names:
-        return None
     low = fold(text)
     terms = set(content_terms(question)) | {fold(t) for t in extra_terms}
     # One-character words (用, 的) stand next to anything; they place nothing.
     terms = {t for t in terms if len(t) >= 2 or not is_cjk(t)} or terms
     # Whole words only: search-mode tokens repeat a word's parts (奥特曼 -> 奥特, 特曼).
     terms = {t for t in terms if not any(t != u and t in u for u in terms)}
+    spans = [sp for sp in _name_spans(text) if normalize(text[sp[0]:sp[1]])
+             and not _states(question, asked, text[sp[0]:sp[1]])]
+    # A name that writes the question's own words (Compose Key for "the Compose key", “精度”
+    # for "precision") restates what is asked about; the others answer first.
+    names = [sp for sp in spans if not _holds_term(low[sp[0]:sp[1]], terms)] or spans
+    # X的Y names Y (阿里“平头哥”的含光800: the chip is 含光800; Chinese puts the modifier first).
+    starts = {a for a, _ in names}
+    names = [sp for sp in names if not (text[sp[1]:sp[1] + 1] == "的" and sp[1] + 1 in starts)] or names
+    if not names:
+        return None
     at = {t: [(i, i + len(t)) for i in _occurrences(low, t)] for t in terms}
 
     def rank(span: tuple[int, int]) -> tuple[int, float, int, int]:
@@ -172,8 +186,70 @@ def _name(text: str, question: str, asked: str, extra_terms: Sequence[str]) -> t
     # (山姆·奥特曼(Sam Altman)): the question names it already.
     glossed = [(i, text.find(")" if text[i] == "(" else "）", i)) for spans in at.values() for _, i in spans
                if i < len(text) and text[i] in "(（"]
-    names = [m for m in names if not any(a < m.start() and m.end() <= b for a, b in glossed)] or names
-    return min(((_trim(text, m.start(), m.end()), m.end()) for m in names), key=rank)
+    names = [sp for sp in names if not any(a < sp[0] and sp[1] <= b for a, b in glossed)] or names
+    return min(((_trim(text, a, b), b) for a, b in names), key=rank)
+
+
+def _states(question: str, asked: str, value: str) -> bool:
+    """Whether the question itself writes ``value``: a Latin word as a whole word (What init
+    system… does not write systemd), anything else anywhere in it."""
+    if re.fullmatch(r"[A-Za-z0-9_.+/~\- ]+", value):
+        words = fold(value).split()
+        return bool(re.search(r"(?<![a-z0-9])" + r"\s+".join(map(re.escape, words)) + r"(?![a-z0-9])", fold(question)))
+    return normalize(value) in asked
+
+
+def _holds_term(name: str, terms: set[str]) -> bool:
+    """Whether a name (folded) contains one of the question's terms: a Latin term as a whole word."""
+    for t in terms:
+        if is_cjk(t[0]):
+            if t in name:
+                return True
+        elif re.search(r"(?<![a-z0-9])" + re.escape(t) + r"(?![a-z0-9])", name):
+            return True
+    return False
+
+
+def _name_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` writes something that looks like a name: a quoted or titled term, a
+    Latin term, a Chinese name with digits, a term after 称作/名为, and in English prose a run
+    of capitalised words.
+
+    In Chinese text any Latin word stands out (默认使用 systemd); in English prose every word
+    is Latin, so only a word written as a name counts: capitals inside it or all capitals
+    (RGB, KiCad), digits or the marks of a path or option (dh_make, --purge, /etc), or a capital that does not start the sentence (the Classic theme). A plain word
+    (uses, through) is no answer to "which"; with none left the caller falls back on the clause.
+    """
+    english = not any(is_cjk(ch) for ch in text)
+    out: list[tuple[int, int]] = []
+    runs = [(m.start(), m.end()) for m in _TITLE_RUN.finditer(text)] if english else []
+    # A run that starts the sentence loses its first word (Click Compose Key: Compose Key).
+    runs = [(a if not _LEAD.match(text[:a]) else text.index(" ", a) + 1, b) for a, b in runs]
+    runs = [(a, b) for a, b in runs if " " in text[a:b]]
+    for m in _NAME.finditer(text):
+        a, b = m.start(), m.end()
+        if any(ra <= a and b <= rb for ra, rb in runs):
+            continue
+        if english:
+            word = text[a:b].split(" ")[0]
+            if any(ch.isupper() for ch in word):
+                b = a + len(word)  # LibreOffice uses -> LibreOffice (the trailing word is a command's)
+            if not _written_as_name(word, _LEAD.match(text[:a]) is not None):
+                continue
+        out.append((_trim(text, a, b), b))
+    out.extend(runs)
+    out.extend(m.span(1) for m in _NAMED_TERM.finditer(text))
+    return sorted(set(out))
+
+
+def _written_as_name(word: str, starts_sentence: bool) -> bool:
+    """Whether an English word is written as a name (see :func:`_name_spans`)."""
+    core = word.lstrip("-")
+    if word[0] in "“「《" or word != core or re.search(r"[0-9_./+~\-]", core):
+        return True
+    if len(core) >= 2 and core.isupper() or any(ch.isupper() for ch in core[1:]):
+        return True
+    return core[0].isupper() and not starts_sentence
 
 
 def _trim(text: str, start: int, end: int) -> int:

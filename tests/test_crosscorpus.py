@@ -455,6 +455,31 @@ def test_key_span_takes_the_whole_value_and_the_name_asked_for():
     assert span("Press Delete on your keyboard.", "删除文件按哪个键？") == "Delete"
 
 
+def test_key_span_name_in_english_prose_is_a_word_written_as_a_name():
+    def span(sentence, question, language="zh"):
+        sp = key_span(sentence, question, language)
+        return sentence[sp[0]:sp[1]] if sp else None
+
+    # Every word of English prose is Latin: the name is one written as a name (capitals inside
+    # or throughout, or a capital mid-sentence), never a plain word near the question's words.
+    assert span("LibreOffice uses only the RGB color model for printing in color.",
+                "Which colour model does LibreOffice use when printing in colour?", "en") == "RGB"
+    assert span("You may need to install a firewall manager yourself if you can’t find one (for example, GUFW).",
+                "系统里找不到防火墙管理程序的话，可以自己安装哪个？") == "GUFW"
+    assert span("2. Save the file with the template content in the Templates folder in your Home folder.",
+                "自己做的文档模板要保存到哪个文件夹？") == "Templates"
+    # A run of capitalised words is one name; one that writes the question's own words
+    # (Compose Key) restates the question.
+    assert span("4. In the Type Special Characters section, click Compose Key.",
+                "想把某个键设为 Compose 键，要在键盘设置的哪个部分里找？") == "Type Special Characters"
+    # A question word is matched whole: "init system does" does not write systemd.
+    assert span("和大多数 Linux 发行版一样，Debian 系统默认使用 systemd 作为 init 的实现。",
+                "What init system does Debian use by default?", "en") == "systemd"
+    # An unquoted name after 称作/名为; X的Y names Y.
+    assert span("这个特性称作 鼠标键。", "能用小键盘来移动指针吗？这个功能叫什么？") == "鼠标键"
+    assert span("阿里“平头哥”的含光800是一款AI芯片。", "阿里的AI芯片叫什么？") == "含光800"
+
+
 def test_asked_which_command_the_phrase_is_the_one_the_prose_names():
     # The command lines after 调用 dh_make 命令： are the worked example; asked how to do it,
     # a command line is the phrase.
