@@ -155,6 +155,8 @@ def _name(text: str, question: str, asked: str, extra_terms: Sequence[str]) -> t
     to where the text uses the question's words (腾讯自研的芯片叫“紫霄”,百度的叫“昆仑芯”:
     紫霄 for 腾讯自研的芯片叫什么)."""
     low = fold(text)
+    if len(low) != len(text):
+        low = text.lower()  # offsets into ``low`` place names found in ``text`` (fold: … -> ...)
     terms = set(content_terms(question)) | {fold(t) for t in extra_terms}
     # One-character words (用, 的) stand next to anything; they place nothing.
     terms = {t for t in terms if len(t) >= 2 or not is_cjk(t)} or terms
