@@ -416,9 +416,10 @@ _INSTRUCTION = re.compile(r"请(?:执行|运行|使用|输入|安装|编辑|查�
 # A command named in prose: 这通过 saslpasswd2 命令完成, 使用命令 postmap, the vgextend command.
 # A name ends in a letter or digit (not the sentence's full stop); "the following command"
 # names none (:data:`_NOT_A_NAME`).
-_NAMED_COMMAND = re.compile(r"(?<![A-Za-z0-9_./\-])[a-z][a-z0-9_.+\-]*[a-z0-9] ?命令|命令 ?[a-z][a-z0-9_.+\-]*[a-z0-9](?![A-Za-z0-9_+\-])"
+_NAMED_COMMAND = re.compile(r"(?<![A-Za-z0-9_./\-])[a-z][a-z0-9_.+\-]*[a-z0-9](?: -{1,2}[A-Za-z0-9][A-Za-z0-9\-]*)* ?命令|命令 ?[a-z][a-z0-9_.+\-]*[a-z0-9](?![A-Za-z0-9_+\-])"
                             r"|\b[Tt]he [a-z][a-z0-9_.+\-]*[a-z0-9] (?:command|tool|utility)\b")
 _NAME_IN_MATCH = re.compile(r"[a-z][a-z0-9_.+\-]*[a-z0-9]")
+_OPTIONS = re.compile(r"(?: -{1,2}[A-Za-z0-9][A-Za-z0-9\-]*)+")
 _NOT_A_NAME = {"following", "same", "above", "below", "new", "next", "previous", "first", "last", "other", "whole",
                "main", "actual", "original", "right", "correct", "proper", "corresponding", "appropriate",
                "relevant", "specific", "given", "said", "entire", "old", "latest", "usual", "standard", "one",
@@ -439,7 +440,9 @@ def named_commands(text: str) -> list[tuple[int, int]]:
         skip = 4 if m.group()[:4] in ("the ", "The ") else 0
         name = _NAME_IN_MATCH.search(m.group(), skip)
         if name and name.group() not in _NOT_A_NAME:
-            spans.append((m.start() + name.start(), m.start() + name.end()))
+            # With the options written before 命令 (lspci -nn 命令): they are part of it.
+            opts = _OPTIONS.match(m.group(), name.end())
+            spans.append((m.start() + name.start(), m.start() + (opts.end() if opts else name.end())))
     return spans
 
 

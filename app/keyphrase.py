@@ -63,6 +63,9 @@ _TITLE_RUN = re.compile(r"(?<![A-Za-z0-9])[A-Z][a-z]+(?: [A-Z][A-Za-z]+)+(?![A-Z
 _LEAD = re.compile(r"^[\s\d.)(*•\-–]*$")
 # Items of an enumeration: short phrases joined by 、 (or a final 和/与/及).
 _LIST = re.compile(r"[^，。、；：,;:\s“”]{1,24}(?:\s*[、]\s*[^，。、；：,;:\s“”]{1,24})+(?:\s*[和与及]\s*[^，。、；：,;:\s]{1,24})?")
+# Short items after a colon, separated by commas (三种工作模式：设计，编辑，移动。), to the
+# sentence's end: a list written without 、.
+_COLON_LIST = re.compile(r"(?<=[：:])\s*[^，。、；：,;:\s]{1,10}(?:\s*[，,、]\s*[^，。、；：,;:\s]{1,10})+(?=\s*(?:[。；;.]|$))")
 # Two items joined by 和/与/及 alone (半导体材料和精密设备, “算力”与“带宽”).
 _PAIR = re.compile(r"[^，。、；：,;:\s]{1,12}\s*[和与及]\s*[^，。、；：,;:\s]{1,12}")
 _CLAUSE = re.compile(r"[^，。；;：:,！？!?]+")
@@ -122,7 +125,10 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
             return (a, b) if _CLAUSE.fullmatch(view[a:b]) else found[0]
     if Cue.STEPS in cues:
         command = next((m for m in commands(view) if normalize(m.group()) not in asked), None)
-        named = next((sp for sp in named_commands(view) if normalize(view[sp[0]:sp[1]]) not in asked), None)
+        # Of several commands the prose names, the one among the question's words (lsusb 命令读取
+        # USB 设备上的值，lspci -nn 命令用于 PCI 设备: lspci -nn, asked about PCI).
+        named = [sp for sp in named_commands(view) if normalize(view[sp[0]:sp[1]]) not in asked]
+        named = _name(view, q, asked, extra_terms, named) if named else None
         # Asked which command (用什么命令), the one the prose names (调用 dh_make 命令：) is the
         # answer; the command lines after it are the worked example (cd, wget, tar…).
         if named and asks_for_name(q, language):
@@ -136,10 +142,11 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
         if span:
             return span
     if Cue.LIST in cues:
-        best = max(_LIST.finditer(view), key=lambda m: m.end() - m.start(), default=None) \
-            or next(_FROM_TO.finditer(view), None)
+        best = max((*_LIST.finditer(view), *_COLON_LIST.finditer(view)), key=lambda m: m.end() - m.start(),
+                   default=None) or next(_FROM_TO.finditer(view), None)
         if best:
-            return best.start(), best.end()
+            lead = len(best.group()) - len(best.group().lstrip())
+            return best.start() + lead, best.end()
         span = _parallel_clauses(view) or next(((m.start(), m.end()) for m in _PAIR.finditer(view)), None)
         if span:
             return span
@@ -150,10 +157,11 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
     return _clause(view, q, extra_terms) if clause else None
 
 
-def _name(text: str, question: str, asked: str, extra_terms: Sequence[str]) -> tuple[int, int] | None:
+def _name(text: str, question: str, asked: str, extra_terms: Sequence[str],
+          candidates: Sequence[tuple[int, int]] | None = None) -> tuple[int, int] | None:
     """The quoted, titled or Latin term of ``text`` that the question does not name, nearest
     to where the text uses the question's words (腾讯自研的芯片叫“紫霄”,百度的叫“昆仑芯”:
-    紫霄 for 腾讯自研的芯片叫什么)."""
+    紫霄 for 腾讯自研的芯片叫什么); ``candidates``: choose among these spans instead."""
     low = fold(text)
     if len(low) != len(text):
         low = text.lower()  # offsets into ``low`` place names found in ``text`` (fold: … -> ...)
@@ -162,7 +170,7 @@ def _name(text: str, question: str, asked: str, extra_terms: Sequence[str]) -> t
     terms = {t for t in terms if len(t) >= 2 or not is_cjk(t)} or terms
     # Whole words only: search-mode tokens repeat a word's parts (奥特曼 -> 奥特, 特曼).
     terms = {t for t in terms if not any(t != u and t in u for u in terms)}
-    spans = [sp for sp in _name_spans(text) if normalize(text[sp[0]:sp[1]])
+    spans = [sp for sp in (_name_spans(text) if candidates is None else candidates) if normalize(text[sp[0]:sp[1]])
              and not _states(question, asked, text[sp[0]:sp[1]])]
     # A name that writes the question's own words (Compose Key for "the Compose key", “精度”
     # for "precision") restates what is asked about; the others answer first.

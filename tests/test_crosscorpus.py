@@ -475,6 +475,9 @@ def test_key_span_name_in_english_prose_is_a_word_written_as_a_name():
     # A question word is matched whole: "init system does" does not write systemd.
     assert span("和大多数 Linux 发行版一样，Debian 系统默认使用 systemd 作为 init 的实现。",
                 "What init system does Debian use by default?", "en") == "systemd"
+    # Of the commands the prose names, the one among the question's words, with its options.
+    assert span("可以使用 lsusb 命令读取 USB 设备上的值，lspci -nn 命令用于 PCI 设备。",
+                "用什么命令查看 PCI 网卡的 ID？") == "lspci -nn"
     # An unquoted name after 称作/名为; X的Y names Y.
     assert span("这个特性称作 鼠标键。", "能用小键盘来移动指针吗？这个功能叫什么？") == "鼠标键"
     assert span("阿里“平头哥”的含光800是一款AI芯片。", "阿里的AI芯片叫什么？") == "含光800"
@@ -502,6 +505,8 @@ def test_key_span_takes_every_list_item():
     # 从A到B,再到C runs from the first item to the last.
     got = span("从AlphaGo到Transformer,再到引爆全球的ChatGPT,几乎所有里程碑背后都有GPU。", "有哪些里程碑？")
     assert got.startswith("从AlphaGo") and got.endswith("ChatGPT")
+    # Short items after a colon, separated by commas, to the sentence's end.
+    assert span("而且现在路径工具有了三种工作模式：设计，编辑，移动。", "路径工具有哪几种工作模式？") == "设计，编辑，移动"
     # Three clauses built alike list their items, even without 、.
     s = "编译之后，将二进制文件放入 /usr/local/bin/，库文件放入 /usr/local/lib/，配置文件放入 /usr/local/etc/。"
     got = span(s, "二进制文件、库文件和配置文件分别放到哪些目录？")
