@@ -12,6 +12,7 @@ When the best score is below ``answer.min_score`` the answer abstains.
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -386,7 +387,10 @@ class ExtractiveAnswerer:
                     pair = len(unit) > 1
                     out.append(Option(unit, i, p, cos[i], ok, hit, {
                         "cos": cos[i] - (latin_offset if self.sentences.latin[i] else offset),
-                        "coverage": sum(weights[t] for t in hit) / total if total else 0.0,
+                        # fsum: the same value whatever order the set of terms comes in (a
+                        # plain sum over a set differs in the last bits between runs, and
+                        # two units tied on score then swap).
+                        "coverage": math.fsum(weights[t] for t in hit) / total if total else 0.0,
                         # A choice (A还是B？) unanswered counts as a missing cue.
                         "cues_missing": float(len(hard_cues - ok)
                                               + (choice is not None and not any(t in unit_text for t in choice))),

@@ -141,7 +141,7 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
         span = _person(view, asked)
         if span:
             return span
-    if Cue.LIST in cues:
+    if Cue.LIST in cues or language != "zh" and _asks_plural(q):
         best = max((*_LIST.finditer(view), *_COLON_LIST.finditer(view)), key=lambda m: m.end() - m.start(),
                    default=None) or next(_FROM_TO.finditer(view), None)
         if best:
@@ -155,6 +155,19 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
         if span:
             return span
     return _clause(view, q, extra_terms) if clause else None
+
+
+# "Which countries'…", "which South Korean companies": a plural noun after which/what asks
+# for the items, however many (a phrase rule only: the answer is scored as before).
+_PLURAL_ASKED = re.compile(r"\b(?:which|what)\s+(?:[A-Za-z\-]+\s+){0,2}?([A-Za-z]+(?:ies|[^su']s))(?:'|\b)", re.I)
+_NOT_PLURAL = {"does", "was", "has", "this", "its", "his", "yes", "plus", "alias", "news", "series", "species",
+               "is", "as", "us", "ones"}
+
+
+def _asks_plural(question: str) -> bool:
+    """Whether an English question asks which things, in the plural (see :data:`_PLURAL_ASKED`)."""
+    m = _PLURAL_ASKED.search(question)
+    return bool(m) and m.group(1).lower() not in _NOT_PLURAL
 
 
 def _name(text: str, question: str, asked: str, extra_terms: Sequence[str],

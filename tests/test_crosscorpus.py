@@ -505,6 +505,10 @@ def test_key_span_takes_every_list_item():
     # 从A到B,再到C runs from the first item to the last.
     got = span("从AlphaGo到Transformer,再到引爆全球的ChatGPT,几乎所有里程碑背后都有GPU。", "有哪些里程碑？")
     assert got.startswith("从AlphaGo") and got.endswith("ChatGPT")
+    # An English question asking which things, in the plural, asks for the list too.
+    s = "参赛者有阿里、百度、腾讯和字节跳动,各有各的打法。"
+    a, b = key_span(s, "Which companies took part?", "en")
+    assert "阿里" in s[a:b] and "字节跳动" in s[a:b]
     # Short items after a colon, separated by commas, to the sentence's end.
     assert span("而且现在路径工具有了三种工作模式：设计，编辑，移动。", "路径工具有哪几种工作模式？") == "设计，编辑，移动"
     # Three clauses built alike list their items, even without 、.
