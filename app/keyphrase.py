@@ -240,8 +240,9 @@ def _name_spans(text: str) -> list[tuple[int, int]]:
 
     In Chinese text any Latin word stands out (默认使用 systemd); in English prose every word
     is Latin, so only a word written as a name counts: capitals inside it or all capitals
-    (RGB, KiCad), digits or the marks of a path or option (dh_make, --purge, /etc), or a capital that does not start the sentence (the Classic theme). A plain word
-    (uses, through) is no answer to "which"; with none left the caller falls back on the clause.
+    (RGB, KiCad), digits or the marks of a path or option (dh_make, --purge, /etc), or a
+    capital that does not start the sentence (the Classic theme). A plain word (uses,
+    through) is no answer to "which"; with none left the caller falls back on the clause.
     """
     english = not any(is_cjk(ch) for ch in text)
     out: list[tuple[int, int]] = []
