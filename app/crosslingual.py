@@ -25,7 +25,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import NamedTuple
 
-from .text import _STOPWORDS, content_terms, fold, is_cjk, simplified
+from .text import _STOPWORDS, content_terms, fold, has_words, is_cjk, simplified
 
 log = logging.getLogger("app")
 
@@ -366,7 +366,7 @@ class CrossLingual:
         covered: set[str] = set()
         # 1. The corpus's own glossary, longest English phrase first.
         for en in sorted(self.glossary(), key=len, reverse=True):
-            if re.search(rf"(?<![a-z0-9]){re.escape(en)}(?![a-z0-9])", low):
+            if has_words(low, en):
                 out.extend(t for t in self.glossary()[en] if self._present(t))
                 covered.update(w.lower() for w in _WORD.findall(en))
         by_gloss = cedict()[0]

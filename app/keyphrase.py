@@ -15,7 +15,7 @@ from typing import Sequence
 
 from .cues import (_CN_NUM, _DEFINITION, _MONEY, _NUMBER, _TIME, _VERSION, _YEAR, Cue, asks_for_name, commands,
                    mask_references, named_commands, question_cues)
-from .text import content_terms, fold, is_cjk, normalize, simplified
+from .text import content_terms, fold, has_words, is_cjk, normalize, simplified
 
 # The phrase patterns are the cue patterns made to take the whole value: a full date
 # (2022年10月7日, 2022年底, not 2022年), a whole fraction (四分之一), a model name with
@@ -217,20 +217,13 @@ def _states(question: str, asked: str, value: str) -> bool:
     """Whether the question itself writes ``value``: a Latin word as a whole word (What init
     system… does not write systemd), anything else anywhere in it."""
     if re.fullmatch(r"[A-Za-z0-9_.+/~\- ]+", value):
-        words = fold(value).split()
-        return bool(re.search(r"(?<![a-z0-9])" + r"\s+".join(map(re.escape, words)) + r"(?![a-z0-9])", fold(question)))
+        return has_words(" ".join(fold(question).split()), " ".join(fold(value).split()))
     return normalize(value) in asked
 
 
 def _holds_term(name: str, terms: set[str]) -> bool:
     """Whether a name (folded) contains one of the question's terms: a Latin term as a whole word."""
-    for t in terms:
-        if is_cjk(t[0]):
-            if t in name:
-                return True
-        elif re.search(r"(?<![a-z0-9])" + re.escape(t) + r"(?![a-z0-9])", name):
-            return True
-    return False
+    return any(t in name if is_cjk(t[0]) else has_words(name, t) for t in terms)
 
 
 def _name_spans(text: str) -> list[tuple[int, int]]:

@@ -300,6 +300,12 @@ def content_terms(text: str) -> list[str]:
     return list(seen)
 
 
+def has_words(text: str, phrase: str) -> bool:
+    """Whether lower-case ``text`` holds ``phrase`` as whole words: not inside a longer word
+    or number (*init system does* does not hold systemd, *aim* does not hold ai)."""
+    return re.search(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", text) is not None
+
+
 def is_cjk(ch: str) -> bool:
     """True for a CJK unified ideograph."""
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
