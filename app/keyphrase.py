@@ -74,6 +74,14 @@ _FROM_TO = re.compile(r"从[^，。、；,;]{1,24}到[^，。、；,;]{1,24}(?:[
 _WORD_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{2}")
 
 
+# A line that is a command or a formula as a whole: after a shell prompt ($ apt clean,
+# # cp debian.iso /dev/sdX), or a spreadsheet formula (=Sheet2.A1, 「=VLOOKUP(A1;D1:E100;2)」).
+_PROMPT_LINE = re.compile(r"^\s*[$#]\s+([a-z][^\u4e00-\u9fff]*?)\s*$")
+_FORMULA_LINE = re.compile(r"^\s*「?\s*(=[A-Za-z][^」\u4e00-\u9fff]*?)\s*」?\s*$")
+# A question asking how to do something (not why: 为什么 asks for a reason).
+_ASKS_HOW = re.compile(r"怎么|怎样|如何|\bhow\b", re.I)
+
+
 def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[str] = (),
              names: bool = True, clause: bool = True) -> tuple[int, int] | None:
     """(start, end) of the answer phrase in ``sentence``, or None when nothing stands out.
@@ -137,6 +145,12 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
             return command.start(), command.end()
         if named:
             return named
+    if Cue.STEPS in cues or _ASKS_HOW.search(q):
+        # Asked how, a quoted line that is a command or a formula is what to type
+        # ($ dquilt refresh after 使用以下命令…：), though no cue asked for a command.
+        span = _code_line(view)
+        if span:
+            return span
     if Cue.PERSON in cues:
         span = _person(view, asked)
         if span:
@@ -162,6 +176,20 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
 _PLURAL_ASKED = re.compile(r"\b(?:which|what)\s+(?:[A-Za-z\-]+\s+){0,2}?([A-Za-z]+(?:ies|[^su']s))(?:'|\b)", re.I)
 _NOT_PLURAL = {"does", "was", "has", "this", "its", "his", "yes", "plus", "alias", "news", "series", "species",
                "is", "as", "us", "ones"}
+
+
+def _code_line(text: str) -> tuple[int, int] | None:
+    """The command or formula a line consists of (:data:`_PROMPT_LINE`, :data:`_FORMULA_LINE`;
+    or command lines making up most of a line without Chinese: apt-mark hold package_name),
+    else None."""
+    m = _PROMPT_LINE.match(text) or _FORMULA_LINE.match(text)
+    if m:
+        return m.span(1)
+    found = commands(text)
+    if found and not any(is_cjk(ch) for ch in text) and \
+            sum(len(c.group()) for c in found) >= 0.6 * len(text.strip()):
+        return found[0].start(), found[-1].end()
+    return None
 
 
 def _asks_plural(question: str) -> bool:

@@ -493,6 +493,25 @@ def test_asked_which_command_the_phrase_is_the_one_the_prose_names():
     assert text[a:b] == "tar -xvzf gentoo-0.9.12.tar.gz"
 
 
+def test_asked_how_a_line_that_is_a_command_or_formula_is_the_phrase():
+    # No cue asks for a command here (怎么把…写进, 怎么写, 怎样把…设为), but asked how, a quoted
+    # line that is a command after a prompt, a formula or a bare command line is what to type;
+    # before, the phrase was None for these and the prose sentence before them was marked.
+    def span(sentence, question):
+        sp = key_span(sentence, question, "zh")
+        return sentence[sp[0]:sp[1]] if sp else None
+
+    assert span("$ dquilt refresh", "用 dquilt 把 Makefile 改好以后，怎么把改动写进补丁文件？") == "dquilt refresh"
+    assert span("# apt clean", "用 debootstrap 装好系统以后，怎样清掉下载的大量软件包？") == "apt clean"
+    assert span("「=VLOOKUP(A1;D1:E100;2)」", "VLOOKUP 的例子里，B1 里的公式是怎么写的？") == "=VLOOKUP(A1;D1:E100;2)"
+    assert span("apt-mark hold package_name", "用 apt 怎样把软件包设为“保留”？") == "apt-mark hold package_name"
+    # A Markdown heading is no prompt, a formula's worked result is no formula line, and a
+    # why-question asks for a reason, not a command.
+    assert span("# 安装", "怎么安装？") is None
+    assert span("=FV(4%;2;750;2500) = -4234.00 个货币单位。", "怎么算未来值？") is None
+    assert span("$ dquilt refresh", "为什么要 refresh 补丁？") is None
+
+
 def test_key_span_takes_every_list_item():
     def span(sentence, question):
         a, b = key_span(sentence, question, "zh")
