@@ -23,7 +23,7 @@ from .config import AnswerConfig
 from .crosslingual import CrossLingual, word_forms
 from .cues import (Cue, alternatives, asks_for_name, has_name, name_kind, question_cues, question_focus, sentence_has,
                    strip_question_values)
-from .keyphrase import key_span
+from .keyphrase import key_span, kind_span
 from .passages import Answer, Citation, Passage
 from .retrieval import LexicalIndex
 from .store import SentenceRecord
@@ -826,6 +826,12 @@ class ExtractiveAnswerer:
         # The sentence scored, then what follows it (the next sentence often goes on with the
         # value: …控制台。您可以通过按下 Alt+F4…), then what comes before it.
         order = sorted(expanded, key=lambda j: (j != cand.sentence, j < cand.sentence))
+        # Asked which package / command / function, a name written beside that word in any
+        # quoted sentence (您只需要安装 build-essential 软件包) beats what the others name.
+        for i in order:
+            sp = kind_span(recs[i].text, question, language)
+            if sp:
+                return i, sp
         for clause in (False, True):
             for i in order:
                 sp = key_span(recs[i].text, question, language, expansion, clause=clause)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .cues import (_CN_NUM, _DEFINITION, _MONEY, _NUMBER, _TIME, _VERSION, _YEAR, Cue, asks_for_name, commands,
+from .cues import (_CN_NUM, _DEFINITION, _MONEY, _NOT_A_NAME, _NUMBER, _TIME, _VERSION, _YEAR, Cue, asks_for_name, commands,
                    mask_references, named_commands, question_cues)
 from .text import content_terms, fold, has_words, is_cjk, normalize, simplified
 
@@ -184,6 +184,45 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
 _PLURAL_ASKED = re.compile(r"\b(?:which|what)\s+(?:[A-Za-z\-]+\s+){0,2}?([A-Za-z]+(?:ies|[^su']s))(?:'|\b)", re.I)
 _NOT_PLURAL = {"does", "was", "has", "this", "its", "his", "yes", "plus", "alias", "news", "series", "species",
                "is", "as", "us", "ones"}
+
+
+# The kind of thing a question asks to have named (装哪个包, 用什么函数, which package), and
+# the words a text writes next to such a name (build-essential 软件包, 命令 lvresize).
+_KINDS_ZH = {"软件包": ("软件包", "包"), "包": ("软件包", "包"), "命令": ("命令", "指令"), "函数": ("函数",),
+             "参数": ("参数", "引导参数"), "选项": ("选项",), "工具": ("工具",), "程序": ("程序",), "变量": ("变量",),
+             "插件": ("插件",), "模块": ("模块",)}
+_ASKED_KIND_ZH = re.compile(rf"(?:哪个|哪一个|哪款|哪种|哪些|什么)\s*({'|'.join(sorted(_KINDS_ZH, key=len, reverse=True))})")
+_ASKED_KIND_EN = re.compile(r"\b(?:which|what)\s+(package|command|function|option|parameter|tool|program|variable"
+                            r"|plugin|module)s?\b", re.I)
+
+
+def kind_span(sentence: str, question: str, language: str) -> tuple[int, int] | None:
+    """The name ``sentence`` writes beside the kind of thing the question asks for: asked
+    装哪个包, build-essential in 您只需要安装 build-essential 软件包; asked 用什么命令, lvresize in
+    使用命令 lvresize; asked which package, debmake in "the debmake package". None when the
+    question asks for no such kind or the sentence names none the question does not."""
+    q = simplified(question)
+    m = (_ASKED_KIND_ZH if language == "zh" else _ASKED_KIND_EN).search(q)
+    if not m:
+        return None
+    words = _KINDS_ZH[m.group(1)] if language == "zh" else (m.group(1).lower(),)
+    low = fold(sentence)
+    if len(low) != len(sentence):
+        low = sentence.lower()
+    asked = normalize(q)
+    spans = _name_spans(sentence)
+    if language != "zh":
+        # English prose writes a package or command in plain lower case (the debmake package).
+        kind = re.compile(rf"(?<![\w.+\-])([a-z][\w.+\-]*[a-z0-9]) {re.escape(words[0])}s?\b")
+        spans += [mm.span(1) for mm in kind.finditer(sentence) if mm.group(1) not in _NOT_A_NAME]
+    found = []
+    for a, b in spans:
+        after = low[b:b + 8].lstrip(" ”」’\"")
+        before = low[max(0, a - 8):a].rstrip(" “「‘\"")
+        if any(after.startswith(w) or before.endswith(w) for w in words):
+            found.append((a, b))
+    # Of several (lsusb 命令…，lspci -nn 命令…), the one among the question's words.
+    return _name(sentence, q, asked, (), found) if found else None
 
 
 def _code_line(text: str) -> tuple[int, int] | None:

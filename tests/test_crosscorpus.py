@@ -11,7 +11,7 @@ import pytest
 from app.answer import NOT_FOUND, SentenceIndex
 from app.crosslingual import CrossLingual, cedict, lookup_forms, stem, stems
 from app.followup import previous_turns, resolve_followup
-from app.keyphrase import _code_line, key_span
+from app.keyphrase import _code_line, key_span, kind_span
 from app.passages import Chunk
 from app.retrieval import LexicalIndex
 from app.text import fold, normalize, to_traditional, tokenize
@@ -524,6 +524,26 @@ def test_key_span_without_a_clause_to_single_out_is_a_name_the_question_lacks():
     assert span("负数的阶乘将返回「无效参数」错误信息。", "用 FACT 求负数的阶乘会得到什么结果？") == "「无效参数」"
     # A sentence that names nothing the question does not has no phrase.
     assert span("这种情况请使用 apt-get。", "大版本升级时应该用 apt-get 吗？") is None
+
+
+def test_asked_which_kind_the_phrase_is_the_name_written_beside_that_word(project):
+    # Asked 装哪个包, the package the text names as one (build-essential 软件包) is the phrase,
+    # in whichever quoted sentence it stands; before, the scored sentence's C/C++ was marked.
+    answer = ingested_assistant(project, {"faq.txt": (
+        "Debian 软件开发\n\n"
+        "在 Debian 上编译 C/C++ 程序，需要一个基本的编译环境。要安装该环境，您只需要安装 build-essential 软件包。\n\n"
+        "Debian 的软件包由维护者上传到档案库，每个软件包都有自己的维护者。\n")}).ask(
+        "想在 Debian 上编译软件，装哪个包就能得到基本的编译环境？")
+    assert answer.found and answer.key_phrases == ["build-essential"]
+    # Of several commands named beside 命令, the one among the question's words; in English,
+    # a name in plain lower case beside the word asked for.
+    text = "可以使用 lsusb 命令读取 USB 设备上的值，lspci -nn 命令用于 PCI 设备。"
+    a, b = kind_span(text, "用什么命令查看 PCI 网卡的 ID？", "zh")
+    assert text[a:b] == "lspci -nn"
+    text = "Use the debmake package instead of dh-make."
+    a, b = kind_span(text, "Which package replaces dh-make?", "en")
+    assert text[a:b] == "debmake"
+    assert kind_span("Use the following command.", "Which command do I run?", "en") is None
 
 
 def test_key_span_takes_every_list_item():
