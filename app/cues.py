@@ -497,8 +497,16 @@ _HOW_MANY_OF = re.compile(rf"(?<![{_NOT_HOW_MANY}])几([{_MEASURE_WORDS}])")
 def _counted_in_words(sentence: str, question: str) -> bool:
     """Whether a sentence counts, in Chinese numerals, the measure word the question asks
     几 of (几份 -> 一份副本, 几条 -> 两条规则): 一 is a count there, not the article "a"."""
+    return bool(counted_in_words(sentence, question))
+
+
+def counted_in_words(sentence: str, question: str) -> list[re.Match]:
+    """The counts ``sentence`` writes in Chinese numerals of the measure word the question
+    asks 几 of (几份 -> 一份, 几行 -> 四行), in order."""
     # 第一步, 进一步, 同一行 are no counts.
-    return any(re.search(rf"(?<![第进同统唯逐])[{_CN_NUM}]{clf}", sentence) for clf in _HOW_MANY_OF.findall(question))
+    return sorted((m for clf in _HOW_MANY_OF.findall(question)
+                   for m in re.finditer(rf"(?<![第进同统唯逐{_CN_NUM}])[{_CN_NUM}]+{clf}", sentence)),
+                  key=lambda m: m.start())
 
 
 # Question words whose neighbours name the thing asked about (the "focus").

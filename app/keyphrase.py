@@ -15,7 +15,7 @@ import re
 from typing import Sequence
 
 from .cues import (_CN_NUM, _DEFINITION, _MONEY, _NOT_A_NAME, _NUMBER, _TIME, _VERSION, _YEAR, Cue, asks_for_name, commands,
-                   mask_references, named_commands, question_cues)
+                   counted_in_words, mask_references, named_commands, question_cues)
 from .text import content_terms, fold, has_words, is_cjk, normalize, simplified
 
 # The phrase patterns are the cue patterns made to take the whole value: a full date
@@ -104,6 +104,11 @@ def key_span(sentence: str, question: str, language: str, extra_terms: Sequence[
     view = simplified(text)
     if len(view) != len(text):
         view = text
+    if Cue.NUMBER in cues and language == "zh":
+        # 需要附几份副本: the count in words (组合作品只需包含本授权的一份副本), before any number.
+        counted = [m for m in counted_in_words(view, q) if normalize(m.group()) not in asked]
+        if counted:
+            return counted[0].span()
     for cue, pattern in _ORDER:
         if cue not in cues or (pattern is _FRACTION and not _ASKS_SHARE.search(q) and "分之" not in view):
             continue

@@ -10,6 +10,7 @@ import pytest
 
 from app.answer import NOT_FOUND, SentenceIndex
 from app.crosslingual import CrossLingual, cedict, lookup_forms, stem, stems
+from app.cues import counted_in_words
 from app.followup import previous_turns, resolve_followup
 from app.keyphrase import _code_line, key_span, kind_span
 from app.passages import Chunk
@@ -544,6 +545,20 @@ def test_asked_which_kind_the_phrase_is_the_name_written_beside_that_word(projec
     a, b = kind_span(text, "Which package replaces dh-make?", "en")
     assert text[a:b] == "debmake"
     assert kind_span("Use the following command.", "Which command do I run?", "en") is None
+
+
+def test_asked_how_many_a_count_in_chinese_numerals_is_the_phrase():
+    # 几份 / 几行: the count written in words with that measure word, before any other number;
+    # before, the phrase was the clause that carries the question's words.
+    def span(sentence, question):
+        sp = key_span(sentence, question, "zh")
+        return sentence[sp[0]:sp[1]] if sp else None
+
+    assert span("组合作品只需包含本授权的一份副本，并且重复的恒常章节可以仅以单一个拷贝来取代。",
+                "把几个 GFDL 文件组合成一个作品时，需要附几份授权副本？") == "一份"
+    assert span("要转置它，必须选择四行 x 两列，2 列的表就有 2 行。", "转置以后目标区域要选几行？") == "四行"
+    # An ordinal is no count: 第十二行 does not answer 几行.
+    assert not counted_in_words("请参见第十二行。", "有几行？")
 
 
 def test_key_span_takes_every_list_item():
