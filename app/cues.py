@@ -471,7 +471,7 @@ def sentence_has(cue: Cue, sentence: str, question: str = "", language: str = "z
     if cue is Cue.NUMBER:
         # 参阅第 3.4 节, 第 7 章, a footnote mark ［22］: numbers that point elsewhere, no quantity.
         sentence = mask_references(sentence)
-        if language == "zh" and _counted_in_words(sentence, question):
+        if language == "zh" and counted_in_words(sentence, question):
             return True
     if cue is Cue.DEFINITION and _DEFINED_AS.search(sentence):
         return True
@@ -494,15 +494,10 @@ def mask_references(text: str) -> str:
 _HOW_MANY_OF = re.compile(rf"(?<![{_NOT_HOW_MANY}])几([{_MEASURE_WORDS}])")
 
 
-def _counted_in_words(sentence: str, question: str) -> bool:
-    """Whether a sentence counts, in Chinese numerals, the measure word the question asks
-    几 of (几份 -> 一份副本, 几条 -> 两条规则): 一 is a count there, not the article "a"."""
-    return bool(counted_in_words(sentence, question))
-
-
 def counted_in_words(sentence: str, question: str) -> list[re.Match]:
     """The counts ``sentence`` writes in Chinese numerals of the measure word the question
-    asks 几 of (几份 -> 一份, 几行 -> 四行), in order."""
+    asks 几 of (几份 -> 一份副本, 几条 -> 两条规则, 几行 -> 四行), in order: 一 is a count
+    there, not the article "a"."""
     # 第一步, 进一步, 同一行 are no counts.
     return sorted((m for clf in _HOW_MANY_OF.findall(question)
                    for m in re.finditer(rf"(?<![第进同统唯逐{_CN_NUM}])[{_CN_NUM}]+{clf}", sentence)),

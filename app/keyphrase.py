@@ -224,7 +224,8 @@ def kind_span(sentence: str, question: str, language: str) -> tuple[int, int] | 
     for a, b in spans:
         after = low[b:b + 8].lstrip(" ”」’\"")
         before = low[max(0, a - 8):a].rstrip(" “「‘\"")
-        if any(after.startswith(w) or before.endswith(w) for w in words):
+        # 包含/包括 (contains) is no 包 (package).
+        if any(after.startswith(w) or before.endswith(w) for w in words) and not after.startswith(("包含", "包括")):
             found.append((a, b))
     # Of several (lsusb 命令…，lspci -nn 命令…), the one among the question's words.
     return _name(sentence, q, asked, (), found) if found else None

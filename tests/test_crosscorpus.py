@@ -545,6 +545,7 @@ def test_asked_which_kind_the_phrase_is_the_name_written_beside_that_word(projec
     a, b = kind_span(text, "Which package replaces dh-make?", "en")
     assert text[a:b] == "debmake"
     assert kind_span("Use the following command.", "Which command do I run?", "en") is None
+    assert kind_span("build-essential 包含编译器。", "装哪个包？", "zh") is None
 
 
 def test_asked_how_many_a_count_in_chinese_numerals_is_the_phrase():
