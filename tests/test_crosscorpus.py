@@ -456,32 +456,34 @@ def test_key_span_takes_the_whole_value_and_the_name_asked_for():
     assert span("Press Delete on your keyboard.", "删除文件按哪个键？") == "Delete"
 
 
-def test_key_span_name_in_english_prose_is_a_word_written_as_a_name():
-    def span(sentence, question, language="zh"):
-        sp = key_span(sentence, question, language)
-        return sentence[sp[0]:sp[1]] if sp else None
+def _phrase(sentence, question, language="zh"):
+    """The answer phrase :func:`key_span` marks in ``sentence``, as text (None: none)."""
+    sp = key_span(sentence, question, language)
+    return sentence[sp[0]:sp[1]] if sp else None
 
+
+def test_key_span_name_in_english_prose_is_a_word_written_as_a_name():
     # Every word of English prose is Latin: the name is one written as a name (capitals inside
     # or throughout, or a capital mid-sentence), never a plain word near the question's words.
-    assert span("LibreOffice uses only the RGB color model for printing in color.",
-                "Which colour model does LibreOffice use when printing in colour?", "en") == "RGB"
-    assert span("You may need to install a firewall manager yourself if you can’t find one (for example, GUFW).",
-                "系统里找不到防火墙管理程序的话，可以自己安装哪个？") == "GUFW"
-    assert span("2. Save the file with the template content in the Templates folder in your Home folder.",
-                "自己做的文档模板要保存到哪个文件夹？") == "Templates"
+    assert _phrase("LibreOffice uses only the RGB color model for printing in color.",
+                   "Which colour model does LibreOffice use when printing in colour?", "en") == "RGB"
+    assert _phrase("You may need to install a firewall manager yourself if you can’t find one (for example, GUFW).",
+                   "系统里找不到防火墙管理程序的话，可以自己安装哪个？") == "GUFW"
+    assert _phrase("2. Save the file with the template content in the Templates folder in your Home folder.",
+                   "自己做的文档模板要保存到哪个文件夹？") == "Templates"
     # A run of capitalised words is one name; one that writes the question's own words
     # (Compose Key) restates the question.
-    assert span("4. In the Type Special Characters section, click Compose Key.",
-                "想把某个键设为 Compose 键，要在键盘设置的哪个部分里找？") == "Type Special Characters"
+    assert _phrase("4. In the Type Special Characters section, click Compose Key.",
+                   "想把某个键设为 Compose 键，要在键盘设置的哪个部分里找？") == "Type Special Characters"
     # A question word is matched whole: "init system does" does not write systemd.
-    assert span("和大多数 Linux 发行版一样，Debian 系统默认使用 systemd 作为 init 的实现。",
-                "What init system does Debian use by default?", "en") == "systemd"
+    assert _phrase("和大多数 Linux 发行版一样，Debian 系统默认使用 systemd 作为 init 的实现。",
+                   "What init system does Debian use by default?", "en") == "systemd"
     # Of the commands the prose names, the one among the question's words, with its options.
-    assert span("可以使用 lsusb 命令读取 USB 设备上的值，lspci -nn 命令用于 PCI 设备。",
-                "用什么命令查看 PCI 网卡的 ID？") == "lspci -nn"
+    assert _phrase("可以使用 lsusb 命令读取 USB 设备上的值，lspci -nn 命令用于 PCI 设备。",
+                   "用什么命令查看 PCI 网卡的 ID？") == "lspci -nn"
     # An unquoted name after 称作/名为; X的Y names Y.
-    assert span("这个特性称作 鼠标键。", "能用小键盘来移动指针吗？这个功能叫什么？") == "鼠标键"
-    assert span("阿里“平头哥”的含光800是一款AI芯片。", "阿里的AI芯片叫什么？") == "含光800"
+    assert _phrase("这个特性称作 鼠标键。", "能用小键盘来移动指针吗？这个功能叫什么？") == "鼠标键"
+    assert _phrase("阿里“平头哥”的含光800是一款AI芯片。", "阿里的AI芯片叫什么？") == "含光800"
 
 
 def test_asked_which_command_the_phrase_is_the_one_the_prose_names():
@@ -498,33 +500,25 @@ def test_asked_how_a_line_that_is_a_command_or_formula_is_the_phrase():
     # No cue asks for a command here (怎么把…写进, 怎么写, 怎样把…设为), but asked how, a quoted
     # line that is a command after a prompt, a formula or a bare command line is what to type;
     # before, the phrase was None for these and the prose sentence before them was marked.
-    def span(sentence, question):
-        sp = key_span(sentence, question, "zh")
-        return sentence[sp[0]:sp[1]] if sp else None
-
-    assert span("$ dquilt refresh", "用 dquilt 把 Makefile 改好以后，怎么把改动写进补丁文件？") == "dquilt refresh"
-    assert span("# apt clean", "用 debootstrap 装好系统以后，怎样清掉下载的大量软件包？") == "apt clean"
-    assert span("「=VLOOKUP(A1;D1:E100;2)」", "VLOOKUP 的例子里，B1 里的公式是怎么写的？") == "=VLOOKUP(A1;D1:E100;2)"
-    assert span("apt-mark hold package_name", "用 apt 怎样把软件包设为“保留”？") == "apt-mark hold package_name"
+    assert _phrase("$ dquilt refresh", "用 dquilt 把 Makefile 改好以后，怎么把改动写进补丁文件？") == "dquilt refresh"
+    assert _phrase("# apt clean", "用 debootstrap 装好系统以后，怎样清掉下载的大量软件包？") == "apt clean"
+    assert _phrase("「=VLOOKUP(A1;D1:E100;2)」", "VLOOKUP 的例子里，B1 里的公式是怎么写的？") == "=VLOOKUP(A1;D1:E100;2)"
+    assert _phrase("apt-mark hold package_name", "用 apt 怎样把软件包设为“保留”？") == "apt-mark hold package_name"
     # A Markdown heading is no prompt, a formula's worked result is no formula line, and a
     # why-question asks for a reason, not a command.
     assert _code_line("# 安装") is None
     assert _code_line("=FV(4%;2;750;2500) = -4234.00 个货币单位。") is None
-    assert span("$ dquilt refresh", "为什么要 refresh 补丁？") != "dquilt refresh"
+    assert _phrase("$ dquilt refresh", "为什么要 refresh 补丁？") != "dquilt refresh"
 
 
 def test_key_span_without_a_clause_to_single_out_is_a_name_the_question_lacks():
     # One clause, or clauses without the question's words: before, no phrase at all.
-    def span(sentence, question):
-        sp = key_span(sentence, question, "zh")
-        return sentence[sp[0]:sp[1]] if sp else None
-
-    assert span("这种情况请使用 apt-get。", "做 Debian 大版本升级时应该用 aptitude 还是别的工具？") == "apt-get"
-    assert span("需要完全禁用固件查找的用户可以设置 firmware=never 引导参数来禁用。",
-                "不想让安装程序去查找固件，怎样完全禁用固件查找？") == "firmware=never"
-    assert span("负数的阶乘将返回「无效参数」错误信息。", "用 FACT 求负数的阶乘会得到什么结果？") == "「无效参数」"
+    assert _phrase("这种情况请使用 apt-get。", "做 Debian 大版本升级时应该用 aptitude 还是别的工具？") == "apt-get"
+    assert _phrase("需要完全禁用固件查找的用户可以设置 firmware=never 引导参数来禁用。",
+                   "不想让安装程序去查找固件，怎样完全禁用固件查找？") == "firmware=never"
+    assert _phrase("负数的阶乘将返回「无效参数」错误信息。", "用 FACT 求负数的阶乘会得到什么结果？") == "「无效参数」"
     # A sentence that names nothing the question does not has no phrase.
-    assert span("这种情况请使用 apt-get。", "大版本升级时应该用 apt-get 吗？") is None
+    assert _phrase("这种情况请使用 apt-get。", "大版本升级时应该用 apt-get 吗？") is None
 
 
 def test_asked_which_kind_the_phrase_is_the_name_written_beside_that_word(project):
@@ -551,13 +545,9 @@ def test_asked_which_kind_the_phrase_is_the_name_written_beside_that_word(projec
 def test_asked_how_many_a_count_in_chinese_numerals_is_the_phrase():
     # 几份 / 几行: the count written in words with that measure word, before any other number;
     # before, the phrase was the clause that carries the question's words.
-    def span(sentence, question):
-        sp = key_span(sentence, question, "zh")
-        return sentence[sp[0]:sp[1]] if sp else None
-
-    assert span("组合作品只需包含本授权的一份副本，并且重复的恒常章节可以仅以单一个拷贝来取代。",
-                "把几个 GFDL 文件组合成一个作品时，需要附几份授权副本？") == "一份"
-    assert span("要转置它，必须选择四行 x 两列，2 列的表就有 2 行。", "转置以后目标区域要选几行？") == "四行"
+    assert _phrase("组合作品只需包含本授权的一份副本，并且重复的恒常章节可以仅以单一个拷贝来取代。",
+                   "把几个 GFDL 文件组合成一个作品时，需要附几份授权副本？") == "一份"
+    assert _phrase("要转置它，必须选择四行 x 两列，2 列的表就有 2 行。", "转置以后目标区域要选几行？") == "四行"
     # An ordinal is no count: 第十二行 does not answer 几行.
     assert not counted_in_words("请参见第十二行。", "有几行？")
 
